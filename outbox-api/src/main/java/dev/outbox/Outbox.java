@@ -1,0 +1,562 @@
+package dev.outbox;
+
+import dev.outbox.internal.Backoff;
+import dev.outbox.internal.BatchProcessor;
+import dev.outbox.internal.ProcessingLoop;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A transactional outbox: {@link #publish} writes messages inside the caller's database
+ * transaction; a processor later claims them, hands them to the {@link Publisher} and deletes them
+ * once the broker has them.
+ *
+ * <pre>{@code
+ * Outbox<Handle> outbox = Outbox.builder(storage, publisher).build();
+ * outbox.start();
+ * jdbi.useTransaction(h -> {
+ *   orders.insert(h, order);
+ *   outbox.publish(h, Message.builder().namespace("orders").key(id).payload(json).build());
+ * });
+ * outbox.wakeProcessor();
+ * }</pre>
+ *
+ * <p>Delivery is at least once: an entry is deleted only after the publisher accepted it, so a
+ * crash between the two, or a lease that expired mid-publish, can deliver it again. Each entry
+ * carries a stable id for consumers to deduplicate by.
+ *
+ * <p>Thread-safe. {@link #pumpOutbox()} passes are serialised per outbox; run several outboxes
+ * (in one or many processes) over the same storage to share a backlog.
+ *
+ * @param <T> the caller's transaction handle, as the storage defines it
+ */
+public final class Outbox<T> implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Outbox.class);
+
+  private final ProcessorStorage<T> storage;
+  private final OutboxConfig config;
+  private final Clock clock;
+  private final OutboxListener listener;
+  private final ThreadFactory threadFactory;
+  private final ExecutorService renewalExecutor;
+  private final BatchProcessor processor;
+  private final ProcessingLoop loop;
+  private final ReentrantLock pumpLock = new ReentrantLock();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Thread loopThread;
+
+  private Outbox(Builder<T> b, OutboxConfig config) {
+    this.storage = b.storage;
+    this.config = config;
+    this.clock = b.clock;
+    this.listener = b.listener;
+    this.threadFactory = b.threadFactory;
+    this.renewalExecutor =
+        Executors.newSingleThreadExecutor(
+            named(b.threadFactory, "outbox-lease-" + config.processorId()));
+    this.processor =
+        new BatchProcessor(
+            b.storage,
+            b.publisher,
+            b.clock,
+            config,
+            b.listener,
+            new Backoff(
+                config.retryBackoffInitial(),
+                config.retryBackoffMax(),
+                config.retryJitter(),
+                b.random),
+            renewalExecutor);
+    this.loop =
+        new ProcessingLoop(
+            stop -> pump(stop::getAsBoolean),
+            b.clock,
+            config.processInterval(),
+            new Backoff(config.errorBackoffInitial(), config.errorBackoffMax(), 0.2, b.random),
+            b.listener,
+            config.processorId());
+  }
+
+  /**
+   * Starts building an outbox over a storage and a publisher.
+   *
+   * @param storage where entries live
+   * @param publisher where entries go
+   */
+  public static <T> Builder<T> builder(ProcessorStorage<T> storage, Publisher publisher) {
+    return new Builder<>(storage, publisher);
+  }
+
+  /** The validated settings. */
+  public OutboxConfig config() {
+    return config;
+  }
+
+  /** This processor's id, as recorded in its claims. */
+  public String processorId() {
+    return config.processorId();
+  }
+
+  /**
+   * Writes messages to the outbox inside the caller's open transaction. They are published after
+   * the transaction commits, and never if it rolls back. Call {@link #wakeProcessor()} after the
+   * commit to publish them at once rather than at the next interval.
+   *
+   * @throws IllegalArgumentException when a message is null or larger than {@code
+   *     maxMessageBytes}; nothing is written then
+   * @throws IllegalStateException when this outbox is closed
+   */
+  public void publish(T txn, Message... messages) {
+    publish(txn, Arrays.asList(messages));
+  }
+
+  /** Writes messages inside the caller's transaction; see {@link #publish(Object, Message...)}. */
+  public void publish(T txn, List<Message> messages) {
+    Objects.requireNonNull(txn, "txn must not be null: publish inside your transaction");
+    Objects.requireNonNull(messages, "messages must not be null");
+    if (closed.get()) {
+      throw new IllegalStateException(
+          "outbox " + config.processorId() + " is closed; it accepts no more messages");
+    }
+    if (messages.isEmpty()) {
+      return;
+    }
+    List<Message> checked = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i++) {
+      Message m = messages.get(i);
+      if (m == null) {
+        throw new IllegalArgumentException("message " + i + " of " + messages.size() + " is null");
+      }
+      int size = m.sizeInBytes();
+      if (size > config.maxMessageBytes()) {
+        throw new IllegalArgumentException(
+            "message "
+                + i
+                + " (namespace "
+                + m.namespace()
+                + ") is "
+                + size
+                + " bytes; maxMessageBytes is "
+                + config.maxMessageBytes());
+      }
+      checked.add(m);
+    }
+    storage.publish(txn, clock.now(), checked);
+    try {
+      listener.onWritten(checked);
+    } catch (RuntimeException e) {
+      log.warn("an OutboxListener threw; ignored", e);
+    }
+  }
+
+  /**
+   * Processes the outbox once, synchronously, on the calling thread: claims batches, publishes
+   * them and deletes what was sent, until a batch comes back short or has a failure. Tests call
+   * this instead of starting the loop. Waits while another pass of this outbox runs.
+   *
+   * @return what the pass did
+   * @throws OutboxException when the storage fails (the publisher's failures are recorded on the
+   *     entries, not thrown)
+   */
+  public PumpResult pumpOutbox() {
+    return pump(closed::get);
+  }
+
+  private PumpResult pump(java.util.function.BooleanSupplier stop) {
+    pumpLock.lock();
+    try {
+      return processor.pump(stop);
+    } finally {
+      pumpLock.unlock();
+    }
+  }
+
+  /**
+   * Asks the background loop to pump now instead of at the next interval. Never blocks; calls
+   * made while a pass is waiting coalesce into one pass. Does nothing before {@link #start()} or
+   * after {@link #close()}.
+   */
+  public void wakeProcessor() {
+    loop.wake();
+  }
+
+  /**
+   * Starts the background loop on a thread from the thread factory. It pumps at once, then after
+   * every wake-up or {@code processInterval}; after a failed pass it backs off exponentially and
+   * tries again, and it never dies of an exception. Calling it again does nothing.
+   *
+   * @return this outbox
+   * @throws IllegalStateException when this outbox is closed
+   */
+  public Outbox<T> start() {
+    if (closed.get()) {
+      throw new IllegalStateException("outbox " + config.processorId() + " is closed");
+    }
+    if (started.compareAndSet(false, true)) {
+      log.info("starting outbox {}", config);
+      Thread t = named(threadFactory, "outbox-" + config.processorId()).newThread(loop);
+      loopThread = t;
+      t.start();
+    }
+    return this;
+  }
+
+  /** Whether the background loop runs. */
+  public boolean isRunning() {
+    Thread t = loopThread;
+    return t != null && t.isAlive();
+  }
+
+  /** Counts the backlog; see {@link OutboxStats}. */
+  public OutboxStats stats() {
+    return storage.stats(clock.now());
+  }
+
+  /**
+   * Lists, requeues and purges dead letters.
+   *
+   * @throws UnsupportedOperationException when the storage keeps none
+   */
+  public DeadLetters deadLetters() {
+    if (!storage.supportsDeadLetters()) {
+      throw new UnsupportedOperationException(
+          storage.getClass().getName() + " keeps no dead letters");
+    }
+    return new DeadLetters(storage, clock);
+  }
+
+  /**
+   * Stops the loop after the batch in hand (waiting up to {@code shutdownTimeout}, then
+   * interrupting it) and refuses further messages. Nothing is lost: entries not yet claimed stay in
+   * the storage, and an abandoned batch is claimable by others once its lease expires. Calling it
+   * again does nothing.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    loop.stop();
+    Thread t = loopThread;
+    if (t != null && t != Thread.currentThread()) {
+      try {
+        t.join(Math.max(1, config.shutdownTimeout().toMillis()));
+        if (t.isAlive()) {
+          log.warn(
+              "outbox {} did not stop within {}; interrupting it",
+              config.processorId(),
+              config.shutdownTimeout());
+          t.interrupt();
+          t.join(1000);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    renewalExecutor.shutdownNow();
+    try {
+      renewalExecutor.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ThreadFactory named(ThreadFactory factory, String name) {
+    return r -> {
+      Thread t = factory.newThread(r);
+      t.setName(name);
+      return t;
+    };
+  }
+
+  private static String defaultProcessorId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException | RuntimeException e) {
+      host = "host";
+    }
+    String suffix = Long.toHexString(RandomGenerator.getDefault().nextLong() >>> 32);
+    String id = host + "-" + suffix;
+    return id.length() > Builder.MAX_PROCESSOR_ID_LENGTH
+        ? id.substring(id.length() - Builder.MAX_PROCESSOR_ID_LENGTH)
+        : id;
+  }
+
+  /**
+   * Builds an {@link Outbox}. Every setting has a default that works; {@link #build()} checks them
+   * all at once and names every bad one with its allowed range.
+   *
+   * <table>
+   *   <caption>Settings</caption>
+   *   <tr><th>setting</th><th>default</th><th>allowed</th></tr>
+   *   <tr><td>processorId</td><td>host name + random suffix</td><td>1 to 200 characters</td></tr>
+   *   <tr><td>batchSize</td><td>100</td><td>1 to 10,000</td></tr>
+   *   <tr><td>claimDuration</td><td>30 s</td><td>100 ms to 1 day</td></tr>
+   *   <tr><td>processInterval</td><td>1 s</td><td>1 ms to 1 day</td></tr>
+   *   <tr><td>maxAttempts</td><td>unlimited</td><td>1 or more (needs a storage with dead
+   *   letters)</td></tr>
+   *   <tr><td>retryBackoff</td><td>1 s doubling to 5 min</td><td>0 to 1 day</td></tr>
+   *   <tr><td>retryJitter</td><td>0.2</td><td>0 to 1</td></tr>
+   *   <tr><td>errorBackoff</td><td>100 ms doubling to 30 s</td><td>1 ms to 1 day</td></tr>
+   *   <tr><td>maxMessageBytes</td><td>1 MiB</td><td>1 byte to 64 MiB</td></tr>
+   *   <tr><td>shutdownTimeout</td><td>10 s</td><td>0 to 1 hour</td></tr>
+   * </table>
+   */
+  public static final class Builder<T> {
+    static final int MAX_PROCESSOR_ID_LENGTH = 200;
+    static final int MAX_BATCH_SIZE = 10_000;
+    static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+    private static final Duration ONE_DAY = Duration.ofDays(1);
+
+    private final ProcessorStorage<T> storage;
+    private final Publisher publisher;
+    private String processorId;
+    private int batchSize = 100;
+    private Duration claimDuration = Duration.ofSeconds(30);
+    private Duration processInterval = Duration.ofSeconds(1);
+    private Integer maxAttempts; // null: unlimited
+    private Duration retryBackoffInitial = Duration.ofSeconds(1);
+    private Duration retryBackoffMax = Duration.ofMinutes(5);
+    private double retryJitter = 0.2;
+    private Duration errorBackoffInitial = Duration.ofMillis(100);
+    private Duration errorBackoffMax = Duration.ofSeconds(30);
+    private int maxMessageBytes = 1024 * 1024;
+    private Duration shutdownTimeout = Duration.ofSeconds(10);
+    private Clock clock = Clock.system();
+    private OutboxListener listener = OutboxListener.NOOP;
+    private ThreadFactory threadFactory = Executors.defaultThreadFactory();
+    private RandomGenerator random = RandomGenerator.getDefault();
+
+    private Builder(ProcessorStorage<T> storage, Publisher publisher) {
+      this.storage = storage;
+      this.publisher = publisher;
+    }
+
+    /** This processor's name in claims; unique per running outbox. */
+    public Builder<T> processorId(String processorId) {
+      this.processorId = processorId;
+      return this;
+    }
+
+    /** The most entries claimed and published at once. */
+    public Builder<T> batchSize(int batchSize) {
+      this.batchSize = batchSize;
+      return this;
+    }
+
+    /**
+     * How long a claim lasts. A processor that dies holding a batch delays it by this much; a
+     * batch whose publishing takes longer than half of it has its claim renewed.
+     */
+    public Builder<T> claimDuration(Duration claimDuration) {
+      this.claimDuration = claimDuration;
+      return this;
+    }
+
+    /** How long the loop waits between passes when nothing wakes it. */
+    public Builder<T> processInterval(Duration processInterval) {
+      this.processInterval = processInterval;
+      return this;
+    }
+
+    /**
+     * Failed attempts after which an entry moves to the dead letters. The default is unlimited:
+     * an entry is retried (with backoff) until it is published.
+     */
+    public Builder<T> maxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Retries an entry until it is published (the default). */
+    public Builder<T> unlimitedAttempts() {
+      this.maxAttempts = null;
+      return this;
+    }
+
+    /** The wait after an entry's first failure, doubling per failure up to {@code max}. */
+    public Builder<T> retryBackoff(Duration initial, Duration max) {
+      this.retryBackoffInitial = initial;
+      this.retryBackoffMax = max;
+      return this;
+    }
+
+    /** The fraction of each retry wait that is randomised (shortened), 0 to 1. */
+    public Builder<T> retryJitter(double retryJitter) {
+      this.retryJitter = retryJitter;
+      return this;
+    }
+
+    /** The loop's wait after a failed pass, doubling per failure up to {@code max}. */
+    public Builder<T> errorBackoff(Duration initial, Duration max) {
+      this.errorBackoffInitial = initial;
+      this.errorBackoffMax = max;
+      return this;
+    }
+
+    /** The largest message (see {@link Message#sizeInBytes()}) that {@link #publish} accepts. */
+    public Builder<T> maxMessageBytes(int maxMessageBytes) {
+      this.maxMessageBytes = maxMessageBytes;
+      return this;
+    }
+
+    /** How long {@link #close()} waits for the batch in hand before interrupting the loop. */
+    public Builder<T> shutdownTimeout(Duration shutdownTimeout) {
+      this.shutdownTimeout = shutdownTimeout;
+      return this;
+    }
+
+    /** The source of time; the testkit's {@code FakeClock} in tests. */
+    public Builder<T> clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** Hears what the processor does; see {@link OutboxListener}. */
+    public Builder<T> listener(OutboxListener listener) {
+      this.listener = listener;
+      return this;
+    }
+
+    /** Makes the loop's and the lease renewal's threads. */
+    public Builder<T> threadFactory(ThreadFactory threadFactory) {
+      this.threadFactory = threadFactory;
+      return this;
+    }
+
+    /** The source of jitter; a seeded generator makes backoffs repeatable in tests. */
+    public Builder<T> random(RandomGenerator random) {
+      this.random = random;
+      return this;
+    }
+
+    /**
+     * Builds the outbox.
+     *
+     * @throws IllegalArgumentException listing every invalid setting with its allowed range
+     */
+    public Outbox<T> build() {
+      List<String> errors = new ArrayList<>();
+      if (storage == null) {
+        errors.add("storage must not be null");
+      }
+      if (publisher == null) {
+        errors.add("publisher must not be null");
+      }
+      if (clock == null) {
+        errors.add("clock must not be null");
+      }
+      if (listener == null) {
+        errors.add("listener must not be null (use OutboxListener.NOOP)");
+      }
+      if (threadFactory == null) {
+        errors.add("threadFactory must not be null");
+      }
+      if (random == null) {
+        errors.add("random must not be null");
+      }
+      String id = processorId == null ? defaultProcessorId() : processorId;
+      if (id.isBlank() || id.length() > MAX_PROCESSOR_ID_LENGTH) {
+        errors.add(
+            "processorId is '"
+                + id
+                + "'; it must be 1 to "
+                + MAX_PROCESSOR_ID_LENGTH
+                + " characters and not blank");
+      }
+      if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+        errors.add("batchSize is " + batchSize + "; allowed 1 to " + MAX_BATCH_SIZE);
+      }
+      checkRange(errors, "claimDuration", claimDuration, Duration.ofMillis(100), ONE_DAY);
+      checkRange(errors, "processInterval", processInterval, Duration.ofMillis(1), ONE_DAY);
+      if (maxAttempts != null && maxAttempts < 1) {
+        errors.add("maxAttempts is " + maxAttempts + "; allowed 1 or more (or unlimitedAttempts())");
+      }
+      if (maxAttempts != null && storage != null && !storage.supportsDeadLetters()) {
+        errors.add(
+            "maxAttempts is "
+                + maxAttempts
+                + " but "
+                + storage.getClass().getName()
+                + " keeps no dead letters; use unlimitedAttempts() or a storage that does");
+      }
+      checkRange(errors, "retryBackoff initial", retryBackoffInitial, Duration.ZERO, ONE_DAY);
+      checkRange(errors, "retryBackoff max", retryBackoffMax, Duration.ZERO, ONE_DAY);
+      if (retryBackoffInitial != null
+          && retryBackoffMax != null
+          && retryBackoffMax.compareTo(retryBackoffInitial) < 0) {
+        errors.add(
+            "retryBackoff max ("
+                + retryBackoffMax
+                + ") is less than its initial value ("
+                + retryBackoffInitial
+                + ")");
+      }
+      if (!(retryJitter >= 0 && retryJitter <= 1)) {
+        errors.add("retryJitter is " + retryJitter + "; allowed 0 to 1");
+      }
+      checkRange(
+          errors, "errorBackoff initial", errorBackoffInitial, Duration.ofMillis(1), ONE_DAY);
+      checkRange(errors, "errorBackoff max", errorBackoffMax, Duration.ofMillis(1), ONE_DAY);
+      if (errorBackoffInitial != null
+          && errorBackoffMax != null
+          && errorBackoffMax.compareTo(errorBackoffInitial) < 0) {
+        errors.add(
+            "errorBackoff max ("
+                + errorBackoffMax
+                + ") is less than its initial value ("
+                + errorBackoffInitial
+                + ")");
+      }
+      if (maxMessageBytes < 1 || maxMessageBytes > MAX_MESSAGE_BYTES) {
+        errors.add(
+            "maxMessageBytes is " + maxMessageBytes + "; allowed 1 to " + MAX_MESSAGE_BYTES);
+      }
+      checkRange(errors, "shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofHours(1));
+      if (!errors.isEmpty()) {
+        throw new IllegalArgumentException(
+            "Invalid outbox configuration: " + String.join("; ", errors));
+      }
+      OutboxConfig config =
+          new OutboxConfig(
+              id,
+              batchSize,
+              claimDuration,
+              processInterval,
+              maxAttempts == null ? 0 : maxAttempts,
+              retryBackoffInitial,
+              retryBackoffMax,
+              retryJitter,
+              errorBackoffInitial,
+              errorBackoffMax,
+              maxMessageBytes,
+              shutdownTimeout);
+      return new Outbox<>(this, config);
+    }
+
+    private static void checkRange(
+        List<String> errors, String name, Duration value, Duration min, Duration max) {
+      if (value == null) {
+        errors.add(name + " must not be null");
+      } else if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+        errors.add(name + " is " + value + "; allowed " + min + " to " + max);
+      }
+    }
+  }
+}

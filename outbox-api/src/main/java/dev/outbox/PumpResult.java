@@ -1,0 +1,24 @@
+package dev.outbox;
+
+/**
+ * What one {@link Outbox#pumpOutbox()} pass did.
+ *
+ * @param claimed entries claimed
+ * @param published entries the publisher accepted (and that were then deleted)
+ * @param failed entries that failed and wait for a retry
+ * @param deadLettered entries moved to the dead letters
+ */
+public record PumpResult(int claimed, int published, int failed, int deadLettered) {
+
+  /** A pass that found nothing to do. */
+  public static final PumpResult EMPTY = new PumpResult(0, 0, 0, 0);
+
+  /** The sum of this and another result. */
+  public PumpResult plus(PumpResult other) {
+    return new PumpResult(
+        claimed + other.claimed,
+        published + other.published,
+        failed + other.failed,
+        deadLettered + other.deadLettered);
+  }
+}

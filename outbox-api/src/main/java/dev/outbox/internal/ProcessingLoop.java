@@ -1,0 +1,128 @@
+package dev.outbox.internal;
+
+import dev.outbox.Clock;
+import dev.outbox.OutboxListener;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background loop: wait for a wake-up or the interval, pump, and on failure back off
+ * exponentially; never die of an exception. Every wait goes through the {@link Clock}. Internal.
+ */
+public final class ProcessingLoop implements Runnable {
+
+  private static final Logger log = LoggerFactory.getLogger(ProcessingLoop.class);
+
+  /** One pass; throws when the pass failed. */
+  public interface Pass {
+    void run(BooleanSupplier stop);
+  }
+
+  private final Pass pass;
+  private final Clock clock;
+  private final Duration interval;
+  private final Backoff errorBackoff;
+  private final OutboxListener listener;
+  private final String processorId;
+  private final AtomicReference<CompletableFuture<Void>> wake =
+      new AtomicReference<>(new CompletableFuture<>());
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
+  public ProcessingLoop(
+      Pass pass,
+      Clock clock,
+      Duration interval,
+      Backoff errorBackoff,
+      OutboxListener listener,
+      String processorId) {
+    this.pass = pass;
+    this.clock = clock;
+    this.interval = interval;
+    this.errorBackoff = errorBackoff;
+    this.listener = listener;
+    this.processorId = processorId;
+  }
+
+  /** Ends the current wait early; coalesces with other wake-ups until the next pass starts. */
+  public void wake() {
+    wake.get().complete(null);
+  }
+
+  /** Asks the loop to stop after the batch in hand; returns at once. */
+  public void stop() {
+    stopped.complete(null);
+  }
+
+  public boolean isStopping() {
+    return stopped.isDone();
+  }
+
+  @Override
+  public void run() {
+    log.info("outbox processor {} started", processorId);
+    int failures = 0;
+    Duration wait = Duration.ZERO; // pump once at start: there may be a backlog
+    try {
+      while (!isStopping()) {
+        if (!wait.isZero() && !await(wait, failures == 0)) {
+          break;
+        }
+        if (isStopping()) {
+          break;
+        }
+        // Reset before pumping: a wake-up from now on triggers another pass after this one.
+        wake.set(new CompletableFuture<>());
+        try {
+          pass.run(this::isStopping);
+          failures = 0;
+          wait = interval;
+        } catch (RuntimeException | LinkageError | AssertionError e) {
+          failures++;
+          wait = errorBackoff.delay(failures);
+          Duration backoff = wait;
+          Listeners.call(log, () -> listener.onPumpError(e, backoff));
+          log.warn(
+              "outbox processor {} failed a pass ({} in a row); retrying in {} ms",
+              processorId,
+              failures,
+              wait.toMillis(),
+              e);
+        }
+      }
+    } finally {
+      log.info("outbox processor {} stopped", processorId);
+    }
+  }
+
+  /**
+   * Waits for the time, a stop, or (when allowed) a wake-up. A backoff after errors ignores
+   * wake-ups so that a burst of writes cannot hammer a failing database or broker.
+   *
+   * @return false when interrupted
+   */
+  private boolean await(Duration time, boolean wakeable) {
+    CompletableFuture<Void> timer = clock.after(time);
+    try {
+      if (wakeable) {
+        CompletableFuture.anyOf(timer, wake.get(), stopped).get();
+      } else {
+        CompletableFuture.anyOf(timer, stopped).get();
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+      // A clock whose wait failed or was cancelled by someone else: treat the wait as over.
+      log.warn("a Clock wait of {} ended abnormally; continuing", clock, e);
+      return true;
+    } finally {
+      timer.cancel(false);
+    }
+  }
+}

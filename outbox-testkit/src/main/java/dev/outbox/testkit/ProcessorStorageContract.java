@@ -1,0 +1,516 @@
+package dev.outbox.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.outbox.ClaimedEntry;
+import dev.outbox.DeadLetter;
+import dev.outbox.FailedEntry;
+import dev.outbox.Message;
+import dev.outbox.OutboxStats;
+import dev.outbox.ProcessorStorage;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What every {@link ProcessorStorage} must do. An adapter's test class extends this, provides an
+ * empty storage and a way to run a committed transaction, and inherits every test:
+ *
+ * <pre>{@code
+ * class PostgresStorageTest extends ProcessorStorageContract<Handle> {
+ *   protected ProcessorStorage<Handle> newEmptyStorage() { truncate(); return storage; }
+ *   protected void inTransaction(Consumer<Handle> work) { jdbi.useTransaction(work::accept); }
+ *   protected void inRolledBackTransaction(Consumer<Handle> work) { ... rollback ... }
+ * }
+ * }</pre>
+ *
+ * <p>Time is passed explicitly (from {@link FakeClock#DEFAULT_START} onwards), never read from
+ * a real clock, so every lease and backoff decision is deterministic. Instants are compared at
+ * microsecond precision, the finest most databases keep.
+ *
+ * @param <T> the storage's transaction handle
+ */
+public abstract class ProcessorStorageContract<T> {
+
+  /** The start of every test's timeline. */
+  protected static final Instant T0 = FakeClock.DEFAULT_START;
+
+  private static final Duration LEASE = Duration.ofSeconds(30);
+
+  /** The storage under test, fresh for every test. */
+  protected ProcessorStorage<T> storage;
+
+  /**
+   * Returns a storage with no entries and no dead letters. Called before every test; the same
+   * instance may be returned each time if it is emptied.
+   */
+  protected abstract ProcessorStorage<T> newEmptyStorage();
+
+  /** Runs {@code work} in a transaction that commits. */
+  protected abstract void inTransaction(Consumer<T> work);
+
+  /**
+   * Runs {@code work} in a transaction that rolls back. The default skips the rollback test, for
+   * storages without transactions; database adapters must override it.
+   */
+  protected void inRolledBackTransaction(Consumer<T> work) {
+    assumeThat(false).as("this storage has no transactions to roll back").isTrue();
+  }
+
+  @BeforeEach
+  void freshStorage() {
+    storage = newEmptyStorage();
+  }
+
+  // ---------------------------------------------------------------- helpers for subclasses
+
+  /** Publishes messages in one committed transaction at {@code now}. */
+  protected void publish(Instant now, List<Message> messages) {
+    inTransaction(txn -> storage.publish(txn, now, messages));
+  }
+
+  /** {@code n} simple messages in namespace {@code ns}, payloads {@code "ns-0"}, {@code "ns-1"}... */
+  protected static List<Message> messages(String ns, int n) {
+    return IntStream.range(0, n)
+        .mapToObj(i -> Message.builder().namespace(ns).key("k" + (i % 7)).payload(ns + "-" + i).build())
+        .toList();
+  }
+
+  private static List<Long> ids(List<ClaimedEntry> entries) {
+    return entries.stream().map(ClaimedEntry::id).toList();
+  }
+
+  private static List<String> payloads(List<ClaimedEntry> entries) {
+    return entries.stream().map(e -> e.message().payloadAsString()).toList();
+  }
+
+  private List<ClaimedEntry> claim(String processor, Instant now, int limit) {
+    return storage.claim(processor, now, now.plus(LEASE), limit);
+  }
+
+  private static Instant micros(Instant t) {
+    return t.truncatedTo(ChronoUnit.MICROS);
+  }
+
+  // ---------------------------------------------------------------- publish and claim
+
+  @Test
+  void claimReturnsPublishedMessagesOldestFirstByteExact() {
+    byte[] allBytes = new byte[256];
+    for (int i = 0; i < allBytes.length; i++) {
+      allBytes[i] = (byte) i;
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    headers.put("content-type", "application/json; charset=utf-8");
+    headers.put("unicode ✓", "Grüße, 世界, \"quotes\" and \\ backslash\nnewline");
+    headers.put("empty", "");
+    List<Message> written =
+        List.of(
+            Message.builder().namespace("orders").key(allBytes).payload(allBytes).headers(headers).build(),
+            Message.builder().namespace("orders").key(new byte[0]).payload("{\"id\":2}").build(),
+            Message.builder().namespace("payments").payload(new byte[0]).build(),
+            Message.builder().namespace("payments").key("ключ").payload("π ≈ 3.14159").build());
+    publish(T0, written);
+
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+
+    assertThat(claimed).hasSize(4);
+    assertThat(ids(claimed)).isSorted().doesNotHaveDuplicates();
+    for (int i = 0; i < written.size(); i++) {
+      ClaimedEntry e = claimed.get(i);
+      assertThat(e.message()).as("message %d", i).isEqualTo(written.get(i));
+      assertThat(e.message().headers()).as("headers of %d", i).isEqualTo(written.get(i).headers());
+      assertThat(micros(e.createdAt())).isEqualTo(micros(T0));
+      assertThat(e.attempts()).isZero();
+    }
+    assertThat(claimed.get(0).message().key()).isEqualTo(allBytes);
+    assertThat(claimed.get(1).message().key()).as("empty key stays empty, not null").isEmpty();
+    assertThat(claimed.get(2).message().key()).as("no key stays null").isNull();
+    assertThat(claimed.get(2).message().payload()).isEmpty();
+  }
+
+  @Test
+  void messagesOfLaterTransactionsGetLargerIds() {
+    publish(T0, messages("a", 3));
+    publish(T0, messages("b", 3));
+
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+
+    assertThat(payloads(claimed)).containsExactly("a-0", "a-1", "a-2", "b-0", "b-1", "b-2");
+    assertThat(ids(claimed)).isSorted();
+  }
+
+  @Test
+  void aLargeBatchIsWrittenCompletelyAndInOrder() {
+    publish(T0, messages("bulk", 1500));
+
+    List<ClaimedEntry> claimed = claim("p1", T0, 2000);
+
+    assertThat(claimed).hasSize(1500);
+    assertThat(payloads(claimed))
+        .containsExactlyElementsOf(IntStream.range(0, 1500).mapToObj(i -> "bulk-" + i).toList());
+  }
+
+  @Test
+  void rolledBackPublishLeavesNoEntry() {
+    inRolledBackTransaction(txn -> storage.publish(txn, T0, messages("rolled-back", 3)));
+    publish(T0, messages("committed", 1));
+
+    assertThat(payloads(claim("p1", T0, 10))).containsExactly("committed-0");
+  }
+
+  @Test
+  void claimIsBoundedAndProcessorsShareTheBacklog() {
+    publish(T0, messages("m", 10));
+
+    List<ClaimedEntry> first = claim("p1", T0, 4);
+    List<ClaimedEntry> second = claim("p2", T0, 4);
+    List<ClaimedEntry> third = claim("p3", T0, 4);
+    List<ClaimedEntry> fourth = claim("p4", T0, 4);
+
+    assertThat(payloads(first)).containsExactly("m-0", "m-1", "m-2", "m-3");
+    assertThat(payloads(second)).containsExactly("m-4", "m-5", "m-6", "m-7");
+    assertThat(payloads(third)).containsExactly("m-8", "m-9");
+    assertThat(fourth).isEmpty();
+  }
+
+  @Test
+  void claimOnAnEmptyOutboxReturnsNothing() {
+    assertThat(claim("p1", T0, 10)).isEmpty();
+  }
+
+  @Test
+  void aClaimHidesEntriesUntilItsDeadline() {
+    publish(T0, messages("m", 3));
+    Instant deadline = T0.plus(LEASE);
+    assertThat(storage.claim("p1", T0, deadline, 10)).hasSize(3);
+
+    assertThat(claim("p2", deadline.minusMillis(1), 10)).as("before the deadline").isEmpty();
+    List<ClaimedEntry> takenOver = claim("p2", deadline.plusMillis(1), 10);
+
+    assertThat(payloads(takenOver)).containsExactly("m-0", "m-1", "m-2");
+  }
+
+  @Test
+  void entriesWrittenInTheFutureOfTheClaimerAreNotYetClaimable() {
+    publish(T0.plusSeconds(5), messages("m", 1));
+
+    assertThat(claim("p1", T0, 10)).isEmpty();
+    assertThat(claim("p1", T0.plusSeconds(5), 10)).hasSize(1);
+  }
+
+  // ---------------------------------------------------------------- delete and renew (fenced)
+
+  @Test
+  void deleteRemovesOnlyTheGivenEntries() {
+    publish(T0, messages("m", 4));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+
+    int deleted = storage.delete("p1", List.of(claimed.get(0).id(), claimed.get(2).id()));
+
+    assertThat(deleted).isEqualTo(2);
+    storage.renew("p1", ids(claimed), T0); // release the rest
+    assertThat(payloads(claim("p2", T0, 10))).containsExactly("m-1", "m-3");
+  }
+
+  @Test
+  void deleteIsFencedByTheClaimingProcessor() {
+    publish(T0, messages("m", 2));
+    List<Long> ids = ids(claim("p1", T0, 10));
+    List<Long> takenOver = ids(claim("p2", T0.plus(LEASE).plusSeconds(1), 10));
+    assertThat(takenOver).isEqualTo(ids);
+
+    assertThat(storage.delete("p1", ids)).as("the old owner deletes nothing").isZero();
+    assertThat(storage.delete("p2", ids)).isEqualTo(2);
+    assertThat(claim("p3", T0.plus(LEASE.multipliedBy(3)), 10)).isEmpty();
+  }
+
+  @Test
+  void deleteOfUnknownOrNoIdsDeletesNothing() {
+    assertThat(storage.delete("p1", List.of())).isZero();
+    assertThat(storage.delete("p1", List.of(424242L, 424243L))).isZero();
+  }
+
+  @Test
+  void renewExtendsOnlyTheProcessorsOwnClaims() {
+    publish(T0, messages("m", 2));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+    Instant later = T0.plus(LEASE.multipliedBy(3));
+
+    assertThat(storage.renew("p2", ids(claimed), later)).as("not p2's to renew").isZero();
+    assertThat(storage.renew("p1", ids(claimed), later)).isEqualTo(2);
+
+    assertThat(claim("p2", T0.plus(LEASE).plusSeconds(1), 10)).as("renewed past the lease").isEmpty();
+    assertThat(claim("p2", later, 10)).hasSize(2);
+  }
+
+  @Test
+  void renewingToNowReleasesTheEntries() {
+    publish(T0, messages("m", 2));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+
+    storage.renew("p1", ids(claimed), T0);
+
+    assertThat(claim("p2", T0, 10)).hasSize(2);
+  }
+
+  // ---------------------------------------------------------------- failures and backoff
+
+  @Test
+  void aFailedEntryIsHiddenUntilItsRetryTimeAndKeepsItsAttempts() {
+    publish(T0, messages("m", 2));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+    Instant retryAt = T0.plusSeconds(10);
+
+    int failed = storage.fail("p1", List.of(new FailedEntry(claimed.get(0).id(), 1, retryAt, "boom")));
+    storage.delete("p1", List.of(claimed.get(1).id()));
+
+    assertThat(failed).isEqualTo(1);
+    assertThat(claim("p2", retryAt.minusMillis(1), 10)).as("still backing off").isEmpty();
+    List<ClaimedEntry> retried = claim("p2", retryAt, 10);
+    assertThat(retried).hasSize(1);
+    assertThat(retried.get(0).id()).isEqualTo(claimed.get(0).id());
+    assertThat(retried.get(0).attempts()).isEqualTo(1);
+    assertThat(retried.get(0).message()).isEqualTo(claimed.get(0).message());
+  }
+
+  @Test
+  void failIsFencedByTheClaimingProcessor() {
+    publish(T0, messages("m", 1));
+    long id = claim("p1", T0, 10).get(0).id();
+    Instant takeover = T0.plus(LEASE).plusSeconds(1);
+    claim("p2", takeover, 10);
+
+    int failed = storage.fail("p1", List.of(new FailedEntry(id, 1, T0, "late failure")));
+
+    assertThat(failed).isZero();
+    assertThat(claim("p3", takeover, 10)).as("p2's claim still holds").isEmpty();
+  }
+
+  @Test
+  void attemptsAccumulateOverSeveralFailures() {
+    publish(T0, messages("m", 1));
+    Instant t = T0;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      ClaimedEntry e = claim("p1", t, 10).get(0);
+      assertThat(e.attempts()).isEqualTo(attempt - 1);
+      t = t.plusSeconds(1);
+      storage.fail("p1", List.of(new FailedEntry(e.id(), attempt, t, "failure " + attempt)));
+    }
+    assertThat(claim("p1", t, 10).get(0).attempts()).isEqualTo(3);
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  private void assumeDeadLetters() {
+    assumeThat(storage.supportsDeadLetters()).as("storage keeps dead letters").isTrue();
+  }
+
+  @Test
+  void deadLetteringMovesAnEntryOutOfTheOutboxWithItsError() {
+    assumeDeadLetters();
+    publish(T0, messages("m", 2));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+    ClaimedEntry victim = claimed.get(0);
+    Instant at = T0.plusSeconds(3);
+
+    int moved = storage.deadLetter("p1", List.of(new FailedEntry(victim.id(), 5, at, "too big")), at);
+
+    assertThat(moved).isEqualTo(1);
+    List<DeadLetter> dead = storage.deadLetters(0, 10);
+    assertThat(dead).hasSize(1);
+    DeadLetter d = dead.get(0);
+    assertThat(d.id()).isEqualTo(victim.id());
+    assertThat(d.message()).isEqualTo(victim.message());
+    assertThat(d.attempts()).isEqualTo(5);
+    assertThat(d.lastError()).isEqualTo("too big");
+    assertThat(micros(d.deadLetteredAt())).isEqualTo(micros(at));
+    assertThat(micros(d.createdAt())).isEqualTo(micros(T0));
+    storage.renew("p1", List.of(claimed.get(1).id()), T0);
+    assertThat(payloads(claim("p2", T0.plus(LEASE.multipliedBy(10)), 10)))
+        .as("only the healthy entry is left")
+        .containsExactly("m-1");
+  }
+
+  @Test
+  void deadLetteringIsFencedByTheClaimingProcessor() {
+    assumeDeadLetters();
+    publish(T0, messages("m", 1));
+    long id = claim("p1", T0, 10).get(0).id();
+    claim("p2", T0.plus(LEASE).plusSeconds(1), 10);
+
+    assertThat(storage.deadLetter("p1", List.of(new FailedEntry(id, 1, T0, "x")), T0)).isZero();
+    assertThat(storage.deadLetters(0, 10)).isEmpty();
+  }
+
+  @Test
+  void deadLettersArePagedSmallestIdFirst() {
+    assumeDeadLetters();
+    publish(T0, messages("m", 5));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+    List<FailedEntry> failures = new ArrayList<>();
+    for (ClaimedEntry e : claimed) {
+      failures.add(new FailedEntry(e.id(), 1, T0, "error of " + e.message().payloadAsString()));
+    }
+    storage.deadLetter("p1", failures, T0);
+
+    List<DeadLetter> page1 = storage.deadLetters(0, 2);
+    List<DeadLetter> page2 = storage.deadLetters(page1.get(1).id(), 2);
+    List<DeadLetter> page3 = storage.deadLetters(page2.get(1).id(), 2);
+
+    assertThat(page1).extracting(DeadLetter::lastError).containsExactly("error of m-0", "error of m-1");
+    assertThat(page2).extracting(DeadLetter::lastError).containsExactly("error of m-2", "error of m-3");
+    assertThat(page3).extracting(DeadLetter::lastError).containsExactly("error of m-4");
+  }
+
+  @Test
+  void requeueMovesADeadLetterBackWithAttemptsReset() {
+    assumeDeadLetters();
+    publish(T0, messages("m", 2));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+    storage.deadLetter(
+        "p1",
+        List.of(
+            new FailedEntry(claimed.get(0).id(), 3, T0, "a"),
+            new FailedEntry(claimed.get(1).id(), 3, T0, "b")),
+        T0);
+    Instant later = T0.plusSeconds(60);
+
+    int requeued = storage.requeueDeadLetters(List.of(claimed.get(1).id(), 99999L), later);
+
+    assertThat(requeued).isEqualTo(1);
+    assertThat(storage.deadLetters(0, 10)).extracting(DeadLetter::id).containsExactly(claimed.get(0).id());
+    assertThat(claim("p2", later.minusMillis(1), 10)).as("available from the requeue time").isEmpty();
+    List<ClaimedEntry> back = claim("p2", later, 10);
+    assertThat(back).hasSize(1);
+    assertThat(back.get(0).id()).isEqualTo(claimed.get(1).id());
+    assertThat(back.get(0).attempts()).isZero();
+    assertThat(back.get(0).message()).isEqualTo(claimed.get(1).message());
+  }
+
+  @Test
+  void requeueAllAndPurgeAllEmptyTheDeadLetters() {
+    assumeDeadLetters();
+    publish(T0, messages("m", 4));
+    List<ClaimedEntry> claimed = claim("p1", T0, 10);
+    List<FailedEntry> failures = new ArrayList<>();
+    for (ClaimedEntry e : claimed) {
+      failures.add(new FailedEntry(e.id(), 1, T0, "x"));
+    }
+    storage.deadLetter("p1", failures.subList(0, 2), T0);
+    storage.deadLetter("p1", failures.subList(2, 4), T0);
+
+    assertThat(storage.purgeDeadLetters(List.of(claimed.get(0).id()))).isEqualTo(1);
+    assertThat(storage.requeueAllDeadLetters(T0)).isEqualTo(3);
+    assertThat(storage.deadLetters(0, 10)).isEmpty();
+    List<ClaimedEntry> back = claim("p2", T0, 10);
+    assertThat(payloads(back)).containsExactly("m-1", "m-2", "m-3");
+
+    storage.deadLetter(
+        "p2", back.stream().map(e -> new FailedEntry(e.id(), 1, T0, "again")).toList(), T0);
+    assertThat(storage.purgeAllDeadLetters()).isEqualTo(3);
+    assertThat(storage.deadLetters(0, 10)).isEmpty();
+    assertThat(storage.purgeAllDeadLetters()).isZero();
+  }
+
+  // ---------------------------------------------------------------- statistics
+
+  @Test
+  void statisticsFollowAScriptedSequence() {
+    OutboxStats empty = statsOrSkip(T0);
+    assertThat(empty).isEqualTo(new OutboxStats(0, 0, 0, 0, Duration.ZERO));
+
+    publish(T0, messages("m", 6)); // 6 pending
+    List<ClaimedEntry> claimed = claim("p1", T0.plusSeconds(10), 4); // 4 claimed until T0+40s
+    storage.delete("p1", List.of(claimed.get(0).id())); // 5 pending, 3 claimed
+    storage.fail(
+        "p1", List.of(new FailedEntry(claimed.get(1).id(), 1, T0.plusSeconds(100), "x"))); // 2 claimed, 1 failing
+    if (storage.supportsDeadLetters()) {
+      storage.deadLetter("p1", List.of(new FailedEntry(claimed.get(2).id(), 2, T0, "y")), T0);
+    }
+    boolean dl = storage.supportsDeadLetters();
+
+    OutboxStats at20 = storage.stats(T0.plusSeconds(20));
+    assertThat(at20.pending()).isEqualTo(dl ? 4 : 5);
+    assertThat(at20.claimed()).isEqualTo(dl ? 1 : 2);
+    assertThat(at20.failing()).isEqualTo(1);
+    assertThat(at20.deadLetters()).isEqualTo(dl ? 1 : 0);
+    assertThat(at20.oldestPendingAge()).isEqualTo(Duration.ofSeconds(20));
+
+    OutboxStats afterLease = storage.stats(T0.plusSeconds(41));
+    assertThat(afterLease.claimed()).as("expired claims do not count").isZero();
+  }
+
+  private OutboxStats statsOrSkip(Instant now) {
+    try {
+      return storage.stats(now);
+    } catch (UnsupportedOperationException e) {
+      assumeThat(false).as("storage keeps no statistics").isTrue();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- concurrency
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void concurrentClaimersNeverReceiveTheSameEntry() throws Exception {
+    int total = concurrentBacklogSize();
+    for (int written = 0; written < total; written += 500) {
+      publish(T0, messages("c", Math.min(500, total - written)));
+    }
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<List<Long>>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String processor = "claimer-" + t;
+        Callable<List<Long>> claimer =
+            () -> {
+              List<Long> mine = new ArrayList<>();
+              while (true) {
+                List<ClaimedEntry> batch = storage.claim(processor, T0, T0.plus(LEASE), 50);
+                if (batch.isEmpty()) {
+                  return mine;
+                }
+                assertThat(ids(batch)).isSorted();
+                mine.addAll(ids(batch));
+              }
+            };
+        results.add(pool.submit(claimer));
+      }
+      List<Long> all = new ArrayList<>();
+      for (Future<List<Long>> f : results) {
+        all.addAll(f.get(110, TimeUnit.SECONDS));
+      }
+      Set<Long> distinct = new HashSet<>(all);
+      assertThat(all).as("no entry claimed twice").hasSameSizeAs(distinct);
+      assertThat(distinct).hasSize(total);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** How many entries the concurrency test claims; override to make it bigger or smaller. */
+  protected int concurrentBacklogSize() {
+    return 2000;
+  }
+}
