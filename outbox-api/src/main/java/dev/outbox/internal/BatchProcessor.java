@@ -120,7 +120,7 @@ public final class BatchProcessor {
     for (ClaimedEntry e : batch) {
       ids.add(e.id());
     }
-    try (LeaseRenewal ignored =
+    LeaseRenewal renewal =
         new LeaseRenewal(
             storage,
             clock,
@@ -128,7 +128,8 @@ public final class BatchProcessor {
             listener,
             config.processorId(),
             config.claimDuration(),
-            ids)) {
+            ids);
+    try {
       publisher.publish(batch);
       return Map.of();
     } catch (PublishException e) {
@@ -145,6 +146,8 @@ public final class BatchProcessor {
         all.put(id, failure);
       }
       return all;
+    } finally {
+      renewal.close();
     }
   }
 
