@@ -142,7 +142,7 @@ final class EntryMapper {
               + total
               + " bytes on SQS (body "
               + bytes
-              + (encoding == SqsMessages.BASE64 ? " after Base64" : "")
+              + (SqsMessages.BASE64.equals(encoding) ? " after Base64" : "")
               + " + attributes "
               + attributeBytes
               + "); the limit (maxMessageBytes) is "

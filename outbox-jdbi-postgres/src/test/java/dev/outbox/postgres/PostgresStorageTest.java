@@ -1,0 +1,48 @@
+package dev.outbox.postgres;
+
+import dev.outbox.ProcessorStorage;
+import dev.outbox.testkit.ProcessorStorageContract;
+import java.util.function.Consumer;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The testkit's storage contract, on a real PostgreSQL. */
+class PostgresStorageTest extends ProcessorStorageContract<Handle> {
+
+  private static final String TABLE = "outbox_contract";
+
+  private static Jdbi jdbi;
+  private static PostgresStorage postgres;
+
+  @BeforeAll
+  static void createTables() {
+    jdbi = TestDatabase.get().jdbi();
+    postgres = TestDatabase.freshStorage(jdbi, TABLE);
+  }
+
+  @Override
+  protected ProcessorStorage<Handle> newEmptyStorage() {
+    jdbi.useHandle(h -> h.execute("TRUNCATE " + TABLE + ", " + TABLE + "_dead_letters"));
+    return postgres;
+  }
+
+  @Override
+  protected void inTransaction(Consumer<Handle> work) {
+    jdbi.useTransaction(work::accept);
+  }
+
+  @Override
+  protected void inRolledBackTransaction(Consumer<Handle> work) {
+    try (Handle h = jdbi.open()) {
+      h.begin();
+      work.accept(h);
+      h.rollback();
+    }
+  }
+
+  @Override
+  protected int concurrentBacklogSize() {
+    return 4000;
+  }
+}
