@@ -102,12 +102,7 @@ class OutboxLoopTest {
   void manyWakeUpsDuringAPassCoalesceIntoOneMorePass() throws Exception {
     CountDownLatch inFlight = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    publisher.beforePublish(batch -> {
-      if (inFlight.getCount() > 0) {
-        inFlight.countDown();
-        await(release);
-      }
-    });
+    holdFirstBatch(inFlight, release);
     Outbox<Object> outbox = started(outbox("p1", storage));
     clock.awaitWaiters(1, WAIT);
     outbox.publish(TXN, messages(1));
@@ -129,12 +124,7 @@ class OutboxLoopTest {
   void closeDuringAPumpFinishesTheBatchInHandAndLosesNothing() throws Exception {
     CountDownLatch inFlight = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    publisher.beforePublish(batch -> {
-      if (inFlight.getCount() > 0) {
-        inFlight.countDown();
-        await(release);
-      }
-    });
+    holdFirstBatch(inFlight, release);
     storage.publish(TXN, clock.now(), messages(25));
     Outbox<Object> outbox = started(outbox("p1", storage));
     await(inFlight);
@@ -205,6 +195,16 @@ class OutboxLoopTest {
     }
     assertThat(outbox.isRunning()).isTrue();
     assertThat(calls.get()).isGreaterThanOrEqualTo(2);
+  }
+
+  /** Blocks the first published batch: counts down {@code inFlight}, then waits for {@code release}. */
+  private void holdFirstBatch(CountDownLatch inFlight, CountDownLatch release) {
+    publisher.beforePublish(batch -> {
+      if (inFlight.getCount() > 0) {
+        inFlight.countDown();
+        await(release);
+      }
+    });
   }
 
   private static void await(CountDownLatch latch) {
