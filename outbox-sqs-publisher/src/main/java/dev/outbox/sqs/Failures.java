@@ -69,11 +69,15 @@ final class Failures {
 
   /** Whether a whole request failed because of (some of) its messages. */
   static boolean messageFault(Throwable t) {
-    return MESSAGE_FAULTS.contains(errorCode(t));
+    String code = errorCode(t);
+    return code != null && MESSAGE_FAULTS.contains(code);
   }
 
   /** Whether a failed batch entry can never succeed. */
   static boolean permanentEntryFailure(String code, Boolean senderFault) {
-    return Boolean.TRUE.equals(senderFault) && MESSAGE_FAULTS.contains(normalize(code));
+    String normalized = normalize(code);
+    return Boolean.TRUE.equals(senderFault)
+        && normalized != null
+        && MESSAGE_FAULTS.contains(normalized);
   }
 }

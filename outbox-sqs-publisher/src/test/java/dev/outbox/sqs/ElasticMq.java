@@ -17,6 +17,7 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.CreateQueueRequest;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
@@ -92,7 +93,8 @@ final class ElasticMq implements AutoCloseable {
                       r.queueUrl(queueUrl)
                           .maxNumberOfMessages(10)
                           .waitTimeSeconds(1)
-                          .messageAttributeNames("All"))
+                          .messageAttributeNames("All")
+                          .messageSystemAttributeNames(MessageSystemAttributeName.ALL))
               .join();
       got.addAll(response.messages());
       if (!response.messages().isEmpty()) {
