@@ -7,20 +7,16 @@ import dev.outbox.Message;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
-import dev.outbox.internal.HeadersJson;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.argument.Argument;
-import org.jdbi.v3.core.statement.PreparedBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>{@link #publish} writes in the caller's transaction with one batched INSERT. Every other
- * method runs in the storage's own short READ COMMITTED transactions on connections from the
- * {@link Jdbi}; a claim selects the oldest available rows with {@code FOR UPDATE SKIP LOCKED} and
- * marks them by id, in one transaction. Transactions that InnoDB rolls back as deadlock victims (or
- * whose lock wait times out) are retried up to {@code maxDeadlockRetries} times; {@link
+ * method runs in the storage's own short READ COMMITTED transactions on connections from the {@link
+ * Jdbi}; a claim selects the oldest available rows with {@code FOR UPDATE SKIP LOCKED} and marks
+ * them by id, in one transaction. Transactions that InnoDB rolls back as deadlock victims (or whose
+ * lock wait times out) are retried up to {@code maxDeadlockRetries} times; {@link
  * #deadlockRetries()} counts those retries. Other database failures are thrown as {@link
  * OutboxException}s naming the operation and the table.
  *
@@ -56,6 +52,7 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
   private final Duration deadlockRetryBackoff;
   private final Sql sql;
   private final StorageTransactions tx;
+  private final EntryStore entries;
   private final DeadLetterStore deadLetters;
 
   private MySqlStorage(Builder b, TableName table) {
@@ -65,6 +62,7 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     this.deadlockRetryBackoff = b.deadlockRetryBackoff;
     this.sql = new Sql(table);
     this.tx = new StorageTransactions(jdbi, table, maxDeadlockRetries, deadlockRetryBackoff);
+    this.entries = new EntryStore(table, sql, tx);
     this.deadLetters = new DeadLetterStore(sql, tx);
   }
 
@@ -143,36 +141,7 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     if (messages.isEmpty()) {
       return;
     }
-    Argument at = Rows.utc(now);
-    try {
-      PreparedBatch batch = txn.prepareBatch(sql.insert);
-      for (Message m : messages) {
-        batch
-            .bind("namespace", m.namespace())
-            .bind("key", m.key())
-            .bind("payload", m.payload())
-            .bind("headers", HeadersJson.encode(m.headers()))
-            .bind("now", at)
-            .add();
-      }
-      batch.execute();
-    } catch (JdbiException e) {
-      StorageTransactions.Conflict conflict = StorageTransactions.Conflict.of(e);
-      String hint =
-          conflict == null
-              ? ""
-              : " (a " + conflict.description + ": retry the whole transaction; InnoDB may have"
-                  + " rolled it back already)";
-      throw new OutboxException(
-          "could not write "
-              + messages.size()
-              + " message(s) to table "
-              + table
-              + ": "
-              + StorageTransactions.describe(e)
-              + hint,
-          e);
-    }
+    entries.insert(txn, now, messages);
   }
 
   // ---------------------------------------------------------------- the processor's side
@@ -188,87 +157,31 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     if (limit < 1) {
       throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");
     }
-    Argument nowArg = Rows.utc(now);
-    Argument deadlineArg = Rows.utc(deadline);
-    return tx.inTransaction(
-        "claim entries",
-        h -> {
-          List<ClaimedEntry> entries =
-              h.createQuery(sql.selectClaimable)
-                  .bind("now", nowArg)
-                  .bind("limit", limit)
-                  .map((rs, ctx) -> Rows.entry(rs))
-                  .list();
-          if (!entries.isEmpty()) {
-            h.createUpdate(sql.markClaimed)
-                .bind("processorId", processorId)
-                .bind("deadline", deadlineArg)
-                .bindList("ids", entries.stream().map(ClaimedEntry::id).toList())
-                .execute();
-          }
-          return entries;
-        });
+    Objects.requireNonNull(deadline, "deadline");
+    return entries.claim(processorId, now, deadline, limit);
   }
 
   /** Deletes with one statement, fenced by {@code processor_id}. */
   @Override
   public int delete(String processorId, Collection<Long> ids) {
-    return fenced("delete entries", sql.delete, processorId, ids, null);
+    Objects.requireNonNull(processorId, "processorId");
+    return entries.delete(processorId, ids);
   }
 
   /** Moves {@code available_at} to {@code deadline} with one statement, fenced. */
   @Override
   public int renew(String processorId, Collection<Long> ids, Instant deadline) {
-    return fenced("renew claims", sql.renew, processorId, ids, Rows.utc(deadline));
-  }
-
-  private int fenced(
-      String operation, String statement, String processorId, Collection<Long> ids, Argument at) {
     Objects.requireNonNull(processorId, "processorId");
-    if (ids.isEmpty()) {
-      return 0;
-    }
-    List<Long> sorted = ids.stream().distinct().sorted().toList(); // lock in primary-key order
-    return inTransaction(
-        operation,
-        h -> {
-          var update =
-              h.createUpdate(statement).bindList("ids", sorted).bind("processorId", processorId);
-          if (at != null) {
-            update.bind("deadline", at);
-          }
-          return update.execute();
-        });
+    return entries.renew(processorId, ids, deadline);
   }
 
-  /** Updates each entry with one batched, fenced UPDATE in primary-key order, in one transaction. */
+  /**
+   * Updates each entry with one batched, fenced UPDATE in primary-key order, in one transaction.
+   */
   @Override
   public int fail(String processorId, List<FailedEntry> failures) {
     Objects.requireNonNull(processorId, "processorId");
-    if (failures.isEmpty()) {
-      return 0;
-    }
-    List<FailedEntry> sorted =
-        failures.stream().sorted(Comparator.comparingLong(FailedEntry::id)).toList();
-    return inTransaction(
-        "record failed attempts",
-        h -> {
-          PreparedBatch batch = h.prepareBatch(sql.fail);
-          for (FailedEntry f : sorted) {
-            batch
-                .bind("attempts", f.attempts())
-                .bind("error", f.error())
-                .bind("retryAt", Rows.utc(f.retryAt()))
-                .bind("id", f.id())
-                .bind("processorId", processorId)
-                .add();
-          }
-          int updated = 0;
-          for (int n : batch.execute()) {
-            updated += Math.max(n, 0);
-          }
-          return updated;
-        });
+    return entries.fail(processorId, failures);
   }
 
   // ---------------------------------------------------------------- dead letters
@@ -363,8 +276,8 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
   }
 
   /**
-   * Builds a {@link MySqlStorage}. Every setting has a default; {@link #build()} checks them all
-   * at once and names every bad value with what is allowed.
+   * Builds a {@link MySqlStorage}. Every setting has a default; {@link #build()} checks them all at
+   * once and names every bad value with what is allowed.
    *
    * <table>
    *   <caption>Settings</caption>
@@ -391,8 +304,8 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     }
 
     /**
-     * The outbox table; dead letters go to {@code <tableName>_dead_letters}. May be qualified by
-     * a database: {@code shop.outbox}.
+     * The outbox table; dead letters go to {@code <tableName>_dead_letters}. May be qualified by a
+     * database: {@code shop.outbox}.
      */
     public Builder tableName(String tableName) {
       this.tableName = tableName;
@@ -409,8 +322,8 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     }
 
     /**
-     * The pause before the first deadlock retry; it doubles per further retry (at most 1 s) and
-     * is randomly shortened by up to half. {@link Duration#ZERO} retries at once.
+     * The pause before the first deadlock retry; it doubles per further retry (at most 1 s) and is
+     * randomly shortened by up to half. {@link Duration#ZERO} retries at once.
      */
     public Builder deadlockRetryBackoff(Duration deadlockRetryBackoff) {
       this.deadlockRetryBackoff = deadlockRetryBackoff;
@@ -436,7 +349,10 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
           || deadlockRetryBackoff.isNegative()
           || deadlockRetryBackoff.compareTo(MAX_BACKOFF) > 0) {
         problems.add(
-            "deadlockRetryBackoff is " + deadlockRetryBackoff + "; allowed are 0 to " + MAX_BACKOFF);
+            "deadlockRetryBackoff is "
+                + deadlockRetryBackoff
+                + "; allowed are 0 to "
+                + MAX_BACKOFF);
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

@@ -9,26 +9,34 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import org.jdbi.v3.core.argument.Argument;
 
 /**
  * Conversions between rows and values.
  *
- * <p>Times are DATETIME(6) columns holding UTC. They are bound and read as {@link LocalDateTime}
- * with {@code setObject}/{@code getObject}, which Connector/J passes through unchanged, so neither
- * the session's {@code time_zone} nor the JVM's default zone nor the driver's {@code
- * connectionTimeZone}/{@code preserveInstants} settings shift them. Instants are truncated to
- * microseconds, the column's precision (MySQL would otherwise round, MariaDB truncate).
+ * <p>Times are DATETIME(6) columns holding UTC. They are bound as text ({@code 2026-01-01
+ * 00:00:00.123456}) and read as {@link LocalDateTime}, which Connector/J passes through unchanged,
+ * so neither the session's {@code time_zone} nor the JVM's default zone nor the driver's {@code
+ * connectionTimeZone}/{@code preserveInstants} settings shift them. Text rather than {@code
+ * setObject(LocalDateTime)}: MariaDB 10.x announces itself as "5.5.5-10.x", and Connector/J then
+ * drops the fractional seconds of temporal parameters, as for a server older than MySQL 5.6.4.
+ * Instants are truncated to microseconds, the column's precision (MySQL would otherwise round,
+ * MariaDB truncate).
  */
 final class Rows {
+
+  private static final DateTimeFormatter DATETIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSS");
 
   private Rows() {}
 
   /** An instant as a UTC DATETIME(6) argument. */
   static Argument utc(Instant t) {
-    LocalDateTime value = LocalDateTime.ofInstant(t.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
-    return (position, statement, ctx) -> statement.setObject(position, value);
+    String value =
+        DATETIME.format(LocalDateTime.ofInstant(t.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+    return (position, statement, ctx) -> statement.setString(position, value);
   }
 
   static Instant instant(ResultSet rs, String column) throws SQLException {

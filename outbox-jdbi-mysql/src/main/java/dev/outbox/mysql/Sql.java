@@ -43,42 +43,62 @@ final class Sql {
     String t = name.outbox();
     String dl = name.deadLetters();
     insert =
-        "INSERT INTO " + t + " (namespace, msg_key, payload, headers, created_at, available_at)"
+        "INSERT INTO "
+            + t
+            + " (namespace, msg_key, payload, headers, created_at, available_at)"
             + " VALUES (:namespace, :key, :payload, :headers, :now, :now)";
     // SKIP LOCKED needs an explicit transaction: under auto-commit the locks would be gone before
     // the UPDATE below. Walking the primary key in order stops after :limit available rows.
     selectClaimable =
-        "SELECT " + ENTRY_COLUMNS + " FROM " + t
+        "SELECT "
+            + ENTRY_COLUMNS
+            + " FROM "
+            + t
             + " WHERE available_at <= :now ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED";
     markClaimed =
-        "UPDATE " + t + " SET processor_id = :processorId, available_at = :deadline"
+        "UPDATE "
+            + t
+            + " SET processor_id = :processorId, available_at = :deadline"
             + " WHERE id IN (<ids>)";
     delete = "DELETE FROM " + t + " WHERE id IN (<ids>) AND processor_id = :processorId";
     renew =
-        "UPDATE " + t + " SET available_at = :deadline"
+        "UPDATE "
+            + t
+            + " SET available_at = :deadline"
             + " WHERE id IN (<ids>) AND processor_id = :processorId";
     fail =
-        "UPDATE " + t + " SET attempts = :attempts, last_error = :error, processor_id = NULL,"
+        "UPDATE "
+            + t
+            + " SET attempts = :attempts, last_error = :error, processor_id = NULL,"
             + " available_at = :retryAt WHERE id = :id AND processor_id = :processorId";
     lockOwned =
-        "SELECT id FROM " + t
+        "SELECT id FROM "
+            + t
             + " WHERE id IN (<ids>) AND processor_id = :processorId ORDER BY id FOR UPDATE";
     copyToDeadLetters =
-        "INSERT INTO " + dl
+        "INSERT INTO "
+            + dl
             + " (id, namespace, msg_key, payload, headers, created_at, attempts, last_error,"
             + " dead_lettered_at) SELECT id, namespace, msg_key, payload, headers, created_at,"
-            + " :attempts, :error, :now FROM " + t + " WHERE id = :id";
+            + " :attempts, :error, :now FROM "
+            + t
+            + " WHERE id = :id";
     deleteByIds = "DELETE FROM " + t + " WHERE id IN (<ids>)";
     listDeadLetters =
-        "SELECT " + ENTRY_COLUMNS + ", last_error, dead_lettered_at FROM " + dl
+        "SELECT "
+            + ENTRY_COLUMNS
+            + ", last_error, dead_lettered_at FROM "
+            + dl
             + " WHERE id > :afterId ORDER BY id LIMIT :limit";
     lockDeadLetters = "SELECT id FROM " + dl + " WHERE id IN (<ids>) ORDER BY id FOR UPDATE";
     lockDeadLettersPage =
         "SELECT id FROM " + dl + " WHERE id > :afterId ORDER BY id LIMIT :limit FOR UPDATE";
     copyBackFromDeadLetters =
-        "INSERT INTO " + t
+        "INSERT INTO "
+            + t
             + " (id, namespace, msg_key, payload, headers, created_at, available_at, attempts)"
-            + " SELECT id, namespace, msg_key, payload, headers, created_at, :now, 0 FROM " + dl
+            + " SELECT id, namespace, msg_key, payload, headers, created_at, :now, 0 FROM "
+            + dl
             + " WHERE id IN (<ids>) ORDER BY id";
     deleteDeadLetters = "DELETE FROM " + dl + " WHERE id IN (<ids>)";
     deleteDeadLettersPage = "DELETE FROM " + dl + " ORDER BY id LIMIT :limit";
@@ -88,8 +108,11 @@ final class Sql {
             + " COALESCE(SUM(processor_id IS NOT NULL AND available_at > :now), 0) AS claimed,"
             + " COALESCE(SUM(attempts > 0), 0) AS failing,"
             + " MIN(created_at) AS oldest,"
-            + " (SELECT COUNT(*) FROM " + dl + ") AS dead_letters"
-            + " FROM " + t;
+            + " (SELECT COUNT(*) FROM "
+            + dl
+            + ") AS dead_letters"
+            + " FROM "
+            + t;
   }
 
   /** The schema file with the table names replaced, as one script. */

@@ -14,15 +14,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the storage's own work in short READ COMMITTED transactions and retries the ones InnoDB
  * chose as deadlock victims (or whose lock wait timed out), a bounded number of times with a small
- * jittered, doubling pause. Other failures become {@link OutboxException}s naming the operation
- * and the table.
+ * jittered, doubling pause. Other failures become {@link OutboxException}s naming the operation and
+ * the table.
  *
  * <p>Why READ COMMITTED: under REPEATABLE READ (the server default) a locking read or a {@code
  * DELETE ... WHERE id IN (...)} that meets a missing id or scans to the end of the table takes gap
- * and next-key locks, which block the producers' inserts and close deadlock cycles with them.
- * READ COMMITTED takes record locks only and releases those of rows that did not match. It is set
- * for the next transaction only ({@code SET TRANSACTION}), so a pooled connection's session level
- * is left as it was.
+ * and next-key locks, which block the producers' inserts and close deadlock cycles with them. READ
+ * COMMITTED takes record locks only and releases those of rows that did not match. It is set for
+ * the next transaction only ({@code SET TRANSACTION}), so a pooled connection's session level is
+ * left as it was.
  *
  * <p>The pause is a real-time wait for the database, not a lease decision, so it does not go
  * through the outbox's {@code Clock} (a fake clock in a test would never release it).
@@ -117,7 +117,12 @@ final class StorageTransactions {
   static String describe(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql) {
-        return sql.getMessage() + " (error " + sql.getErrorCode() + ", SQLState " + sql.getSQLState() + ")";
+        return sql.getMessage()
+            + " (error "
+            + sql.getErrorCode()
+            + ", SQLState "
+            + sql.getSQLState()
+            + ")";
       }
     }
     return String.valueOf(e.getMessage());
