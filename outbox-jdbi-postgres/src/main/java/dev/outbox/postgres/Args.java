@@ -51,8 +51,9 @@ final class Args {
   }
 
   static final RowMapper<ClaimedEntry> CLAIMED_ENTRY =
-      (rs, ctx) -> new ClaimedEntry(rs.getLong("id"), message(rs), instant(rs, "created_at"),
-          rs.getInt("attempts"));
+      (rs, ctx) ->
+          new ClaimedEntry(
+              rs.getLong("id"), message(rs), instant(rs, "created_at"), rs.getInt("attempts"));
 
   static final RowMapper<DeadLetter> DEAD_LETTER =
       (rs, ctx) ->

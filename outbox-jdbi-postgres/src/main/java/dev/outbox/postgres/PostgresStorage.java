@@ -32,9 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link ProcessorStorage} on PostgreSQL 12 or later, through Jdbi. Messages are written with
- * the caller's {@link Handle}, inside the caller's transaction; everything else runs on handles of
- * the {@link Jdbi} given to the builder, one statement (one round trip) per operation.
+ * A {@link ProcessorStorage} on PostgreSQL 12 or later, through Jdbi. Messages are written with the
+ * caller's {@link Handle}, inside the caller's transaction; everything else runs on handles of the
+ * {@link Jdbi} given to the builder, one statement (one round trip) per operation.
  *
  * <pre>{@code
  * PostgresStorage storage = PostgresStorage.builder(jdbi).tableName("outbox").build();
@@ -51,9 +51,8 @@ import org.slf4j.LoggerFactory;
  * every session that listens on the channel, such as a {@link PostgresWakeupListener}; without a
  * listener it costs next to nothing.
  *
- * <p>Thread-safe and immutable. Failures are thrown as {@link OutboxException} naming the
- * operation and the table; deadlocks and serialization failures of the storage's own statements
- * are retried.
+ * <p>Thread-safe and immutable. Failures are thrown as {@link OutboxException} naming the operation
+ * and the table; deadlocks and serialization failures of the storage's own statements are retried.
  */
 public final class PostgresStorage implements ProcessorStorage<Handle> {
 
@@ -78,15 +77,16 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
   private PostgresStorage(Builder b, TableName table) {
     this.jdbi = b.jdbi;
     this.table = table;
-    this.channel = b.notifyOnPublish ? (b.notifyChannel == null ? table.name() : b.notifyChannel) : null;
+    this.channel =
+        b.notifyOnPublish ? (b.notifyChannel == null ? table.name() : b.notifyChannel) : null;
     this.sql = new Sql(table, channel != null);
   }
 
   /**
    * Starts building a storage.
    *
-   * @param jdbi the database the storage's own operations (claim, delete, ...) run on; usually
-   *     the same one the application writes with
+   * @param jdbi the database the storage's own operations (claim, delete, ...) run on; usually the
+   *     same one the application writes with
    */
   public static Builder builder(Jdbi jdbi) {
     return new Builder(jdbi);
@@ -108,8 +108,8 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
   }
 
   /**
-   * The schema script ({@value #SCHEMA_RESOURCE}) for this storage's table name: two {@code
-   * CREATE TABLE IF NOT EXISTS} statements, to run from a migration tool.
+   * The schema script ({@value #SCHEMA_RESOURCE}) for this storage's table name: two {@code CREATE
+   * TABLE IF NOT EXISTS} statements, to run from a migration tool.
    */
   public String schemaSql() {
     return renderSchema(table);
@@ -370,7 +370,7 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
   private <R> R run(String what, HandleCallback<R, RuntimeException> work) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return jdbi.withHandle(work);
+        return jdbi.withHandle(h -> committed(h, work));
       } catch (JdbiException e) {
         String state = sqlState(e);
         if (attempt < MAX_TRIES && state != null && TRANSIENT_STATES.contains(state)) {
@@ -379,6 +379,28 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
         }
         throw failure(what, e);
       }
+    }
+  }
+
+  /**
+   * Runs one statement so that it is committed: auto-commit does it, but a pool may hand out
+   * connections with auto-commit off, and then the storage commits (or rolls back) itself.
+   */
+  private static <R> R committed(Handle h, HandleCallback<R, RuntimeException> work) {
+    if (!h.isInTransaction()) {
+      return work.withHandle(h);
+    }
+    try {
+      R result = work.withHandle(h);
+      h.commit();
+      return result;
+    } catch (RuntimeException e) {
+      try {
+        h.rollback();
+      } catch (RuntimeException rollbackFailure) {
+        e.addSuppressed(rollbackFailure);
+      }
+      throw e;
     }
   }
 
@@ -427,11 +449,13 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
   // ---------------------------------------------------------------- schema script
 
   /** A table reference in the script: {@code outbox} or {@code outbox_dead_letters}. */
-  private static final Pattern SCRIPT_TABLE = Pattern.compile("(?<![\\w.\"])outbox(_dead_letters)?(?![\\w\"])");
+  private static final Pattern SCRIPT_TABLE =
+      Pattern.compile("(?<![\\w.\"])outbox(_dead_letters)?(?![\\w.\"])");
 
   static String renderSchema(TableName table) {
     String script;
-    try (InputStream in = PostgresStorage.class.getClassLoader().getResourceAsStream(SCHEMA_RESOURCE)) {
+    try (InputStream in =
+        PostgresStorage.class.getClassLoader().getResourceAsStream(SCHEMA_RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(SCHEMA_RESOURCE + " is missing from the class path");
       }
@@ -439,13 +463,24 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + SCHEMA_RESOURCE, e);
     }
-    Matcher m = SCRIPT_TABLE.matcher(script);
+    // Table names are replaced in the SQL only, never in the "--" comments beside it.
     StringBuilder out = new StringBuilder(script.length() + 64);
-    while (m.find()) {
-      String name = m.group(1) == null ? table.sql() : table.deadLetterSql();
-      m.appendReplacement(out, Matcher.quoteReplacement(name));
+    for (String line : script.split("\n", -1)) {
+      int comment = line.indexOf("--");
+      String code = comment < 0 ? line : line.substring(0, comment);
+      Matcher m = SCRIPT_TABLE.matcher(code);
+      while (m.find()) {
+        String name = m.group(1) == null ? table.sql() : table.deadLetterSql();
+        m.appendReplacement(out, Matcher.quoteReplacement(name));
+      }
+      m.appendTail(out);
+      if (comment >= 0) {
+        out.append(line, comment, line.length());
+      }
+      out.append('\n');
     }
-    return m.appendTail(out).toString();
+    out.setLength(out.length() - 1);
+    return out.toString();
   }
 
   // ---------------------------------------------------------------- builder
@@ -476,8 +511,8 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
 
     /**
      * The outbox table: {@code table} or {@code schema.table}, each part a lower-case SQL
-     * identifier ({@code [a-z_][a-z0-9_]*}). Default {@code outbox}. The dead-letter table is
-     * named after it with {@code _dead_letters} appended.
+     * identifier ({@code [a-z_][a-z0-9_]*}). Default {@code outbox}. The dead-letter table is named
+     * after it with {@code _dead_letters} appended.
      */
     public Builder tableName(String tableName) {
       this.tableName = tableName;
@@ -485,8 +520,8 @@ public final class PostgresStorage implements ProcessorStorage<Handle> {
     }
 
     /**
-     * Whether {@link PostgresStorage#publish} (and requeueing dead letters) notifies the channel
-     * so a {@link PostgresWakeupListener} wakes the processors at once. Default {@code true}.
+     * Whether {@link PostgresStorage#publish} (and requeueing dead letters) notifies the channel so
+     * a {@link PostgresWakeupListener} wakes the processors at once. Default {@code true}.
      */
     public Builder notifyOnPublish(boolean notifyOnPublish) {
       this.notifyOnPublish = notifyOnPublish;

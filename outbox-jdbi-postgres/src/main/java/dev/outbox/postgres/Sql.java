@@ -62,7 +62,10 @@ final class Sql {
             + " WHERE o.id = c.id RETURNING o.id, o.namespace, o.msg_key, o.payload,"
             + " o.headers::text AS headers, o.created_at, o.attempts";
 
-    delete = "DELETE FROM " + t + " WHERE id = ANY(CAST(:ids AS bigint[])) AND processor_id = :processor";
+    delete =
+        "DELETE FROM "
+            + t
+            + " WHERE id = ANY(CAST(:ids AS bigint[])) AND processor_id = :processor";
 
     renew =
         "UPDATE "
@@ -111,11 +114,9 @@ final class Sql {
 
     // One pass over the outbox plus a count of the dead letters, in one round trip.
     stats =
-        "SELECT count(*) AS pending,"
-            + " count(*) FILTER (WHERE processor_id IS NOT NULL AND available_at > :now) AS claimed,"
-            + " count(*) FILTER (WHERE attempts > 0) AS failing,"
-            + " min(created_at) AS oldest,"
-            + " (SELECT count(*) FROM "
+        "SELECT count(*) AS pending, count(*) FILTER (WHERE processor_id IS NOT NULL AND"
+            + " available_at > :now) AS claimed, count(*) FILTER (WHERE attempts > 0) AS failing,"
+            + " min(created_at) AS oldest, (SELECT count(*) FROM "
             + dead
             + ") AS dead_letters"
             + " FROM "
@@ -143,8 +144,8 @@ final class Sql {
    */
   private static String countAndNotify(boolean notify) {
     return notify
-        ? "SELECT count(*) AS n, CASE WHEN count(*) > 0 THEN pg_notify(:channel, '') END AS notified"
-            + " FROM ins"
+        ? "SELECT count(*) AS n, CASE WHEN count(*) > 0 THEN pg_notify(:channel, '') END AS"
+              + " notified FROM ins"
         : "SELECT count(*) AS n FROM ins";
   }
 }

@@ -4,9 +4,9 @@ import java.util.regex.Pattern;
 
 /**
  * A validated outbox table name, optionally schema-qualified, and the names derived from it. The
- * parts are restricted to lower-case identifiers so the name means the same quoted (as this
- * adapter writes it) and unquoted (as a hand-written migration would), and so no value can smuggle
- * SQL into a statement.
+ * parts are restricted to lower-case identifiers so the name means the same quoted (as this adapter
+ * writes it) and unquoted (as a hand-written migration would), and so no value can smuggle SQL into
+ * a statement.
  */
 final class TableName {
 

@@ -5,7 +5,6 @@ import dev.outbox.testkit.ProcessorStorageContract;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.BeforeAll;
 
 /** The testkit's storage contract, on a real PostgreSQL. */
 class PostgresStorageTest extends ProcessorStorageContract<Handle> {
@@ -15,14 +14,13 @@ class PostgresStorageTest extends ProcessorStorageContract<Handle> {
   private static Jdbi jdbi;
   private static PostgresStorage postgres;
 
-  @BeforeAll
-  static void createTables() {
-    jdbi = TestDatabase.get().jdbi();
-    postgres = TestDatabase.freshStorage(jdbi, TABLE);
-  }
-
   @Override
   protected ProcessorStorage<Handle> newEmptyStorage() {
+    if (jdbi
+        == null) { // once per class; here so that each test reports the skip without a database
+      jdbi = TestDatabase.get().jdbi();
+      postgres = TestDatabase.freshStorage(jdbi, TABLE);
+    }
     jdbi.useHandle(h -> h.execute("TRUNCATE " + TABLE + ", " + TABLE + "_dead_letters"));
     return postgres;
   }

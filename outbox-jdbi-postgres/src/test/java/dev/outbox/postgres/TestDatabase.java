@@ -1,6 +1,5 @@
 package dev.outbox.postgres;
 
-import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -25,6 +24,7 @@ final class TestDatabase {
   static final String ENV = "OUTBOX_TEST_POSTGRES_URL";
 
   private static TestDatabase instance;
+  private static String unavailable; // why there is no database, once discovery found none
 
   private final String url;
 
@@ -34,6 +34,7 @@ final class TestDatabase {
 
   /** The database, found once per test run; skips the calling test when there is none. */
   static synchronized TestDatabase get() {
+    Assumptions.assumeTrue(unavailable == null, () -> unavailable);
     if (instance == null) {
       instance = new TestDatabase(discoverUrl());
     }
@@ -43,23 +44,28 @@ final class TestDatabase {
   private static String discoverUrl() {
     String url = System.getenv(ENV);
     if (url != null && !url.isBlank()) {
-      try (Connection c = DriverManager.getConnection(url)) {
+      try {
+        DriverManager.getConnection(url).close();
         return url;
       } catch (SQLException e) {
         throw new AssertionError(
-            ENV + " is set to " + url + " but PostgreSQL cannot be reached there: " + e.getMessage(),
+            ENV
+                + " is set to "
+                + url
+                + " but PostgreSQL cannot be reached there: "
+                + e.getMessage(),
             e);
       }
     }
     if (dockerAvailable()) {
       return Container.url();
     }
-    Assumptions.abort(
+    unavailable =
         "No PostgreSQL to test against: set "
             + ENV
             + " to a JDBC URL (e.g. jdbc:postgresql://127.0.0.1:5432/test?user=postgres), or"
-            + " start a Docker engine so Testcontainers can run PostgreSQL 15");
-    throw new AssertionError("unreachable");
+            + " start a Docker engine so Testcontainers can run PostgreSQL 15";
+    return Assumptions.abort(unavailable);
   }
 
   private static boolean dockerAvailable() {
