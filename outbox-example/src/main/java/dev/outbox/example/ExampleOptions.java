@@ -1,0 +1,106 @@
+package dev.outbox.example;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The example's options, from {@code --name=value} arguments, with defaults that need nothing but
+ * a reachable PostgreSQL.
+ *
+ * @param jdbcUrl the database ({@code --jdbc-url}, else {@code OUTBOX_EXAMPLE_JDBC_URL}, else a
+ *     local server)
+ * @param sqsEndpoint an SQS endpoint ({@code --sqs-endpoint}); null to start ElasticMQ in-process
+ * @param orders how many order transactions to run, rolled-back ones included
+ * @param rate orders per second across all producers
+ * @param producers producer threads
+ * @param processors Outbox processors
+ * @param batchSize the processors' batch size
+ * @param rollbackEvery every n-th transaction rolls back on purpose (0: none)
+ * @param timeoutSeconds how long to wait for the queue to deliver everything after the last order
+ * @param quiet no progress lines
+ */
+record ExampleOptions(
+    String jdbcUrl,
+    String sqsEndpoint,
+    int orders,
+    int rate,
+    int producers,
+    int processors,
+    int batchSize,
+    int rollbackEvery,
+    int timeoutSeconds,
+    boolean quiet) {
+
+  static final String DEFAULT_JDBC_URL = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+  static final String ENV_JDBC_URL = "OUTBOX_EXAMPLE_JDBC_URL";
+
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: OrderServiceExample [--name=value ...]",
+          "  --jdbc-url=URL         PostgreSQL (default: $" + ENV_JDBC_URL + " or " + DEFAULT_JDBC_URL + ")",
+          "  --sqs-endpoint=URL     an SQS endpoint (default: an ElasticMQ started in-process)",
+          "  --orders=N             order transactions to run (default 2000)",
+          "  --rate=N               orders per second (default 500)",
+          "  --producers=N          producer threads (default 3)",
+          "  --processors=N         Outbox processors (default 2)",
+          "  --batch-size=N         processor batch size (default 100)",
+          "  --rollback-every=N     roll back every N-th transaction on purpose (default 10; 0 = never)",
+          "  --timeout-seconds=N    wait for delivery after the last order (default 60)",
+          "  --quiet                no progress lines");
+
+  static ExampleOptions parse(String[] args, Map<String, String> env) {
+    Map<String, String> given = new TreeMap<>();
+    boolean quiet = false;
+    List<String> errors = new ArrayList<>();
+    for (String arg : args) {
+      if (arg.equals("--quiet")) {
+        quiet = true;
+      } else if (arg.equals("--help") || arg.equals("-h")) {
+        throw new IllegalArgumentException(USAGE);
+      } else if (arg.startsWith("--") && arg.contains("=")) {
+        given.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+      } else {
+        errors.add("unknown argument '" + arg + "'");
+      }
+    }
+    String url = given.remove("jdbc-url");
+    if (url == null) {
+      url = env.getOrDefault(ENV_JDBC_URL, DEFAULT_JDBC_URL);
+    }
+    String sqs = given.remove("sqs-endpoint");
+    int orders = number(given, "orders", 2000, 1, 10_000_000, errors);
+    int rate = number(given, "rate", 500, 1, 1_000_000, errors);
+    int producers = number(given, "producers", 3, 1, 64, errors);
+    int processors = number(given, "processors", 2, 1, 16, errors);
+    int batchSize = number(given, "batch-size", 100, 1, 10_000, errors);
+    int rollbackEvery = number(given, "rollback-every", 10, 0, Integer.MAX_VALUE, errors);
+    int timeout = number(given, "timeout-seconds", 60, 1, 3600, errors);
+    given.keySet().forEach(k -> errors.add("unknown option --" + k));
+    if (!errors.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", errors) + "\n" + USAGE);
+    }
+    return new ExampleOptions(
+        url, sqs, orders, rate, producers, processors, batchSize, rollbackEvery, timeout, quiet);
+  }
+
+  private static int number(
+      Map<String, String> given, String name, int dflt, int min, int max, List<String> errors) {
+    String text = given.remove(name);
+    if (text == null) {
+      return dflt;
+    }
+    try {
+      int value = Integer.parseInt(text.trim());
+      if (value < min || value > max) {
+        errors.add("--" + name + " is " + value + "; allowed " + min + " to " + max);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      errors.add("--" + name + " is '" + text + "', not a whole number");
+      return dflt;
+    }
+  }
+}
