@@ -91,7 +91,10 @@ public final class Message {
     return payload.length;
   }
 
-  /** The headers, unmodifiable, in insertion order. */
+  /**
+   * The headers, unmodifiable. A message built here keeps insertion order; one read back from a
+   * storage may come in another order (PostgreSQL's jsonb sorts keys), with the same entries.
+   */
   public Map<String, String> headers() {
     return headers;
   }
