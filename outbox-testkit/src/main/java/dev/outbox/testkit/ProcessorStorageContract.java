@@ -7,6 +7,7 @@ import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
 import dev.outbox.FailedEntry;
 import dev.outbox.Message;
+import dev.outbox.Outbox;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
 import java.time.Duration;
@@ -466,6 +467,100 @@ public abstract class ProcessorStorageContract<T> {
       assumeThat(false).as("storage keeps no statistics").isTrue();
       throw e;
     }
+  }
+
+  // ---------------------------------------------------------------- through an Outbox
+
+  /** An outbox over the storage under test, on a fake clock, with a 10 s backoff and no jitter. */
+  private Outbox<T> outbox(FakeClock clock, RecordingPublisher publisher, Integer maxAttempts) {
+    Outbox.Builder<T> b =
+        Outbox.builder(storage, publisher)
+            .processorId("contract-outbox")
+            .clock(clock)
+            .batchSize(10)
+            .retryBackoff(Duration.ofSeconds(10), Duration.ofSeconds(40))
+            .retryJitter(0);
+    if (maxAttempts != null) {
+      b.maxAttempts(maxAttempts);
+    }
+    return b.build();
+  }
+
+  @Test
+  void anOutboxRetriesAFailedEntryOnlyAfterItsBackoff() {
+    FakeClock clock = new FakeClock();
+    RecordingPublisher publisher = new RecordingPublisher().failWhen(e -> e.attempts() < 2);
+    Outbox<T> outbox = outbox(clock, publisher, null);
+    inTransaction(txn -> outbox.publish(txn, messages("b", 1)));
+
+    assertThat(outbox.pumpOutbox().failed()).isEqualTo(1); // attempt 1 fails: back off 10 s
+    clock.advance(Duration.ofMillis(9_999));
+    assertThat(outbox.pumpOutbox().claimed()).as("hidden during the backoff").isZero();
+    clock.advance(Duration.ofMillis(1));
+    assertThat(outbox.pumpOutbox().failed()).isEqualTo(1); // attempt 2 fails: back off 20 s
+    clock.advance(Duration.ofSeconds(19));
+    assertThat(outbox.pumpOutbox().claimed()).as("the backoff doubled").isZero();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(outbox.pumpOutbox().published()).isEqualTo(1);
+
+    assertThat(publisher.published()).singleElement().extracting(ClaimedEntry::attempts).isEqualTo(2);
+    assertThat(storage.claim("p", clock.now().plusSeconds(3600), clock.now().plusSeconds(7200), 10))
+        .as("deleted once published").isEmpty();
+  }
+
+  @Test
+  void anOutboxDeadLettersAtMaxAttemptsAndItsAdminRequeuesAndPurges() {
+    assumeDeadLetters();
+    FakeClock clock = new FakeClock();
+    RecordingPublisher publisher =
+        new RecordingPublisher().failWhen(e -> e.message().payloadAsString().startsWith("poison"));
+    Outbox<T> outbox = outbox(clock, publisher, 2);
+    inTransaction(txn -> outbox.publish(txn, List.of(
+        Message.builder().namespace("d").payload("poison-1").build(),
+        Message.builder().namespace("d").payload("healthy").build(),
+        Message.builder().namespace("d").payload("poison-2").build())));
+
+    outbox.pumpOutbox();
+    clock.advance(Duration.ofSeconds(10));
+    outbox.pumpOutbox();
+
+    List<DeadLetter> dead = outbox.deadLetters().list(10);
+    assertThat(dead).extracting(d -> d.message().payloadAsString()).containsExactly("poison-1", "poison-2");
+    assertThat(dead).allSatisfy(d -> {
+      assertThat(d.attempts()).isEqualTo(2);
+      assertThat(d.lastError()).contains("RecordingPublisher was told to fail entry " + d.id());
+    });
+    assertThat(outbox.stats().pending()).as("nothing left to block the outbox").isZero();
+
+    publisher.succeed();
+    assertThat(outbox.deadLetters().requeue(dead.get(0).id())).isEqualTo(1);
+    assertThat(outbox.pumpOutbox().published()).isEqualTo(1);
+    assertThat(publisher.published()).filteredOn(e -> e.id() == dead.get(0).id())
+        .singleElement().extracting(ClaimedEntry::attempts).as("attempts reset").isEqualTo(0);
+    assertThat(outbox.deadLetters().purge(dead.get(1).id())).isEqualTo(1);
+    assertThat(outbox.deadLetters().list(10)).isEmpty();
+    assertThat(publisher.distinctCount()).isEqualTo(2);
+  }
+
+  @Test
+  void anOutboxsStatisticsFollowPublishesAndFailures() {
+    FakeClock clock = new FakeClock();
+    RecordingPublisher publisher =
+        new RecordingPublisher().failWhen(e -> e.message().payloadAsString().equals("s-1"));
+    Outbox<T> outbox = outbox(clock, publisher, null);
+    statsOrSkip(clock.now());
+    inTransaction(txn -> outbox.publish(txn, messages("s", 4)));
+    clock.advance(Duration.ofSeconds(5));
+    inTransaction(txn -> outbox.publish(txn, messages("t", 2)));
+    assertThat(outbox.stats()).isEqualTo(new OutboxStats(6, 0, 0, 0, Duration.ofSeconds(5)));
+
+    outbox.pumpOutbox(); // s-1 fails, the other five are published
+
+    assertThat(outbox.stats()).isEqualTo(new OutboxStats(1, 0, 1, 0, Duration.ofSeconds(5)));
+    clock.advance(Duration.ofSeconds(10));
+    publisher.succeed();
+    outbox.pumpOutbox();
+    assertThat(outbox.stats()).isEqualTo(new OutboxStats(0, 0, 0, 0, Duration.ZERO));
   }
 
   // ---------------------------------------------------------------- concurrency
