@@ -84,9 +84,10 @@ public final class Outbox<T> implements AutoCloseable {
             renewalExecutor);
     this.loop =
         new ProcessingLoop(
-            stop -> pump(stop::getAsBoolean),
+            stop -> pump(() -> stop.getAsBoolean() || closed.get()).claimed() > 0,
             b.clock,
             config.processInterval(),
+            config.busyInterval(),
             new Backoff(config.errorBackoffInitial(), config.errorBackoffMax(), 0.2, b.random),
             b.listener,
             config.processorId());
@@ -216,6 +217,11 @@ public final class Outbox<T> implements AutoCloseable {
     return this;
   }
 
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
   /** Whether the background loop runs. */
   public boolean isRunning() {
     Thread t = loopThread;
@@ -309,6 +315,7 @@ public final class Outbox<T> implements AutoCloseable {
    *   <tr><td>batchSize</td><td>100</td><td>1 to 10,000</td></tr>
    *   <tr><td>claimDuration</td><td>30 s</td><td>100 ms to 1 day</td></tr>
    *   <tr><td>processInterval</td><td>1 s</td><td>1 ms to 1 day</td></tr>
+   *   <tr><td>busyInterval</td><td>20 ms</td><td>0 to 1 day (0: off)</td></tr>
    *   <tr><td>maxAttempts</td><td>unlimited</td><td>1 or more (needs a storage with dead
    *   letters)</td></tr>
    *   <tr><td>retryBackoff</td><td>1 s doubling to 5 min</td><td>0 to 1 day</td></tr>
@@ -330,6 +337,7 @@ public final class Outbox<T> implements AutoCloseable {
     private int batchSize = 100;
     private Duration claimDuration = Duration.ofSeconds(30);
     private Duration processInterval = Duration.ofSeconds(1);
+    private Duration busyInterval = Duration.ofMillis(20);
     private Integer maxAttempts; // null: unlimited
     private Duration retryBackoffInitial = Duration.ofSeconds(1);
     private Duration retryBackoffMax = Duration.ofMinutes(5);
@@ -372,6 +380,16 @@ public final class Outbox<T> implements AutoCloseable {
     /** How long the loop waits between passes when nothing wakes it. */
     public Builder<T> processInterval(Duration processInterval) {
       this.processInterval = processInterval;
+      return this;
+    }
+
+    /**
+     * How long the loop waits after a pass that found entries, instead of {@code processInterval}
+     * (the shorter of the two applies). A busy outbox keeps latency low without relying on
+     * wake-ups; an idle one polls at {@code processInterval}. {@link Duration#ZERO} turns it off.
+     */
+    public Builder<T> busyInterval(Duration busyInterval) {
+      this.busyInterval = busyInterval;
       return this;
     }
 
@@ -485,6 +503,7 @@ public final class Outbox<T> implements AutoCloseable {
       }
       checkRange(errors, "claimDuration", claimDuration, Duration.ofMillis(100), ONE_DAY);
       checkRange(errors, "processInterval", processInterval, Duration.ofMillis(1), ONE_DAY);
+      checkRange(errors, "busyInterval", busyInterval, Duration.ZERO, ONE_DAY);
       if (maxAttempts != null && maxAttempts < 1) {
         errors.add("maxAttempts is " + maxAttempts + "; allowed 1 or more (or unlimitedAttempts())");
       }
@@ -539,6 +558,7 @@ public final class Outbox<T> implements AutoCloseable {
               batchSize,
               claimDuration,
               processInterval,
+              busyInterval,
               maxAttempts == null ? 0 : maxAttempts,
               retryBackoffInitial,
               retryBackoffMax,

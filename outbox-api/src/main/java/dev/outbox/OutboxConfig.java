@@ -10,6 +10,7 @@ import java.time.Duration;
  * @param batchSize the most entries claimed and published at once
  * @param claimDuration how long a claim (lease) lasts before others may take the entries
  * @param processInterval how long the loop waits between passes when nothing wakes it
+ * @param busyInterval how long the loop waits after a pass that found entries (0: processInterval)
  * @param maxAttempts failed attempts after which an entry is dead-lettered; 0 for unlimited
  * @param retryBackoffInitial the wait after an entry's first failure
  * @param retryBackoffMax the longest wait between an entry's attempts
@@ -24,6 +25,7 @@ public record OutboxConfig(
     int batchSize,
     Duration claimDuration,
     Duration processInterval,
+    Duration busyInterval,
     int maxAttempts,
     Duration retryBackoffInitial,
     Duration retryBackoffMax,

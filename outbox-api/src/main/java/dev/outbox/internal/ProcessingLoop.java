@@ -18,14 +18,15 @@ public final class ProcessingLoop implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(ProcessingLoop.class);
 
-  /** One pass; throws when the pass failed. */
+  /** One pass; returns whether it found work, throws when it failed. */
   public interface Pass {
-    void run(BooleanSupplier stop);
+    boolean run(BooleanSupplier stop);
   }
 
   private final Pass pass;
   private final Clock clock;
   private final Duration interval;
+  private final Duration busyInterval;
   private final Backoff errorBackoff;
   private final OutboxListener listener;
   private final String processorId;
@@ -37,12 +38,14 @@ public final class ProcessingLoop implements Runnable {
       Pass pass,
       Clock clock,
       Duration interval,
+      Duration busyInterval,
       Backoff errorBackoff,
       OutboxListener listener,
       String processorId) {
     this.pass = pass;
     this.clock = clock;
     this.interval = interval;
+    this.busyInterval = busyInterval.compareTo(interval) < 0 ? busyInterval : interval;
     this.errorBackoff = errorBackoff;
     this.listener = listener;
     this.processorId = processorId;
@@ -78,9 +81,12 @@ public final class ProcessingLoop implements Runnable {
         // Reset before pumping: a wake-up from now on triggers another pass after this one.
         wake.set(new CompletableFuture<>());
         try {
-          pass.run(this::isStopping);
+          boolean busy = pass.run(this::isStopping);
           failures = 0;
-          wait = interval;
+          // While entries keep coming, look again soon: wake-ups can lag under load (NOTIFY
+          // delivery slows at thousands of commits a second) and a busy outbox pays nothing for a
+          // claim that finds work. An idle one waits the full interval.
+          wait = busy && !busyInterval.isZero() ? busyInterval : interval;
         } catch (RuntimeException | LinkageError | AssertionError e) {
           failures++;
           wait = errorBackoff.delay(failures);

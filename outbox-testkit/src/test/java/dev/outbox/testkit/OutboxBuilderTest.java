@@ -33,6 +33,7 @@ class OutboxBuilderTest {
     assertThat(c.batchSize()).isEqualTo(100);
     assertThat(c.claimDuration()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.processInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.busyInterval()).isEqualTo(Duration.ofMillis(20));
     assertThat(c.maxAttempts()).as("unlimited").isZero();
     assertThat(c.retryBackoffInitial()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.retryBackoffMax()).isEqualTo(Duration.ofMinutes(5));
@@ -52,6 +53,7 @@ class OutboxBuilderTest {
         bad(b -> b.claimDuration(null), "claimDuration must not be null"),
         bad(b -> b.processInterval(Duration.ZERO), "processInterval is PT0S; allowed PT0.001S to PT24H"),
         bad(b -> b.processInterval(Duration.ofDays(2)), "processInterval is PT48H"),
+        bad(b -> b.busyInterval(Duration.ofMillis(-1)), "busyInterval is PT-0.001S; allowed PT0S to PT24H"),
         bad(b -> b.maxAttempts(0), "maxAttempts is 0; allowed 1 or more"),
         bad(b -> b.retryBackoff(Duration.ofSeconds(-1), Duration.ofSeconds(1)), "retryBackoff initial is PT-1S"),
         bad(b -> b.retryBackoff(Duration.ofSeconds(10), Duration.ofSeconds(1)), "retryBackoff max (PT1S) is less than its initial value (PT10S)"),

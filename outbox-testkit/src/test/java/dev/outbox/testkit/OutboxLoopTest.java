@@ -89,6 +89,27 @@ class OutboxLoopTest {
   }
 
   @Test
+  void afterAPassThatFoundWorkTheLoopLooksAgainAfterTheBusyInterval() {
+    Outbox<Object> outbox =
+        started(outbox("p1", storage).busyInterval(Duration.ofMillis(20)));
+    clock.awaitWaiters(1, WAIT);
+    assertThat(clock.nextDeadline()).as("idle: the full interval").isEqualTo(clock.now().plusSeconds(60));
+    outbox.publish(TXN, messages(3));
+    clock.advance(Duration.ofSeconds(60));
+    publisher.awaitDistinct(3, WAIT);
+
+    Instant busyDeadline = clock.now().plusMillis(20);
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (!busyDeadline.equals(clock.nextDeadline()) && System.nanoTime() < end) {
+      Thread.onSpinWait(); // the loop registers its wait once the batch is deleted
+    }
+    assertThat(clock.nextDeadline()).as("busy: the busy interval").isEqualTo(busyDeadline);
+    storage.publish(TXN, clock.now(), messages(2));
+    clock.advance(Duration.ofMillis(20));
+    publisher.awaitDistinct(5, WAIT);
+  }
+
+  @Test
   void theLoopDrainsABacklogPresentAtStart() {
     storage.publish(TXN, clock.now(), messages(35));
 
@@ -130,6 +151,10 @@ class OutboxLoopTest {
     await(inFlight);
 
     CompletableFuture<Void> closing = CompletableFuture.runAsync(outbox::close);
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (!outbox.isClosed() && System.nanoTime() < end) {
+      Thread.onSpinWait(); // until close() has begun
+    }
     assertThat(closing).as("close waits for the batch in hand").isNotDone();
     release.countDown();
     closing.get(10, TimeUnit.SECONDS);
