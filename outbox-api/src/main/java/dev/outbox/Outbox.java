@@ -384,8 +384,9 @@ public final class Outbox<T> implements AutoCloseable {
     }
 
     /**
-     * How long the loop waits after a pass that found entries, instead of {@code processInterval}
-     * (the shorter of the two applies). A busy outbox keeps latency low without relying on
+     * How long the loop waits between passes while it is busy, instead of {@code processInterval}
+     * (the shorter of the two applies). The loop is busy from a pass that found entries until
+     * three passes in a row found none. A busy outbox keeps latency low without relying on
      * wake-ups; an idle one polls at {@code processInterval}. {@link Duration#ZERO} turns it off.
      */
     public Builder<T> busyInterval(Duration busyInterval) {

@@ -23,6 +23,9 @@ public final class ProcessingLoop implements Runnable {
     boolean run(BooleanSupplier stop);
   }
 
+  /** Empty passes in a row after which a busy loop goes back to the full interval. */
+  static final int EMPTY_PASSES_BEFORE_IDLE = 3;
+
   private final Pass pass;
   private final Clock clock;
   private final Duration interval;
@@ -69,6 +72,7 @@ public final class ProcessingLoop implements Runnable {
   public void run() {
     log.info("outbox processor {} started", processorId);
     int failures = 0;
+    int emptyPasses = EMPTY_PASSES_BEFORE_IDLE; // idle until a pass finds work
     Duration wait = Duration.ZERO; // pump once at start: there may be a backlog
     try {
       while (!isStopping()) {
@@ -81,11 +85,13 @@ public final class ProcessingLoop implements Runnable {
         // Reset before pumping: a wake-up from now on triggers another pass after this one.
         wake.set(new CompletableFuture<>());
         try {
-          boolean busy = pass.run(this::isStopping);
+          emptyPasses = pass.run(this::isStopping) ? 0 : emptyPasses + 1;
           failures = 0;
           // While entries keep coming, look again soon: wake-ups can lag under load (NOTIFY
-          // delivery slows at thousands of commits a second) and a busy outbox pays nothing for a
-          // claim that finds work. An idle one waits the full interval.
+          // delivery slows at thousands of commits a second) and a busy outbox pays little for a
+          // claim that finds work. After a few empty passes in a row it is idle again and waits
+          // the full interval (or a wake-up).
+          boolean busy = emptyPasses < EMPTY_PASSES_BEFORE_IDLE;
           wait = busy && !busyInterval.isZero() ? busyInterval : interval;
         } catch (RuntimeException | LinkageError | AssertionError e) {
           failures++;

@@ -89,7 +89,7 @@ class OutboxLoopTest {
   }
 
   @Test
-  void afterAPassThatFoundWorkTheLoopLooksAgainAfterTheBusyInterval() {
+  void aBusyLoopPollsAtTheBusyIntervalUntilThreeEmptyPassesInARow() {
     Outbox<Object> outbox =
         started(outbox("p1", storage).busyInterval(Duration.ofMillis(20)));
     clock.awaitWaiters(1, WAIT);
@@ -98,15 +98,25 @@ class OutboxLoopTest {
     clock.advance(Duration.ofSeconds(60));
     publisher.awaitDistinct(3, WAIT);
 
-    Instant busyDeadline = clock.now().plusMillis(20);
-    long end = System.nanoTime() + WAIT.toNanos();
-    while (!busyDeadline.equals(clock.nextDeadline()) && System.nanoTime() < end) {
-      Thread.onSpinWait(); // the loop registers its wait once the batch is deleted
-    }
-    assertThat(clock.nextDeadline()).as("busy: the busy interval").isEqualTo(busyDeadline);
+    awaitNextDeadline(clock.now().plusMillis(20)); // busy: the batch had entries
     storage.publish(TXN, clock.now(), messages(2));
     clock.advance(Duration.ofMillis(20));
     publisher.awaitDistinct(5, WAIT);
+    for (int empty = 1; empty <= 3; empty++) {
+      awaitNextDeadline(clock.now().plusMillis(20)); // still busy after fewer than 3 empty passes
+      clock.advance(Duration.ofMillis(20));
+    }
+
+    awaitNextDeadline(clock.now().plusSeconds(60)); // idle again
+  }
+
+  /** Waits (bounded) until the earliest pending wait is due at {@code deadline}. */
+  private void awaitNextDeadline(Instant deadline) {
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (!deadline.equals(clock.nextDeadline()) && System.nanoTime() < end) {
+      Thread.onSpinWait(); // the loop registers its wait once its pass is over
+    }
+    assertThat(clock.nextDeadline()).isEqualTo(deadline);
   }
 
   @Test
