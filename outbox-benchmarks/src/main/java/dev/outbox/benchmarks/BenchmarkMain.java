@@ -1,0 +1,327 @@
+package dev.outbox.benchmarks;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Runs every benchmark against one database and prints the figures; see the module's README.
+ *
+ * <pre>
+ * java -jar outbox-benchmarks/target/outbox-benchmarks.jar --db postgres
+ * </pre>
+ */
+public final class BenchmarkMain {
+
+  private final Options o;
+  private final PrintStream out;
+  private final Report report;
+  private boolean notify; // whether the database has LISTEN/NOTIFY
+
+  private BenchmarkMain(Options o, PrintStream out) {
+    this.o = o;
+    this.out = out;
+    this.report = new Report(out);
+  }
+
+  /** Runs the benchmark; exits with 0 on success, 1 on a failed run, 2 on bad arguments. */
+  public static void main(String[] args) {
+    // gruelbox's Hibernate Validator logs through jboss-logging; route it to SLF4J (WARN).
+    System.setProperty("org.jboss.logging.provider", "slf4j");
+    int status = run(args, System.getenv(), System.out);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /**
+   * Runs the benchmark and prints to {@code out}; the tests call this.
+   *
+   * @return 0 on success, 1 when a run failed, 2 on bad arguments
+   */
+  public static int run(String[] args, Map<String, String> env, PrintStream out) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h")) {
+        out.println(Options.USAGE);
+        return 0;
+      }
+    }
+    Options o;
+    try {
+      o = Options.parse(args, env);
+    } catch (IllegalArgumentException e) {
+      out.println(e.getMessage());
+      return 2;
+    }
+    try {
+      new BenchmarkMain(o, out).run();
+      return 0;
+    } catch (Exception e) {
+      out.println("benchmark failed: " + e);
+      e.printStackTrace(out);
+      return 1;
+    }
+  }
+
+  /**
+   * One pool shared by ours, gruelbox and the plain-SQL loops, so no figure pays a connect per
+   * transaction. Large enough never to make a thread wait: the benchmark bounds its own threads.
+   */
+  private static HikariDataSource pool(String url) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setMaximumPoolSize(32);
+    config.setPoolName("benchmarks");
+    return new HikariDataSource(config);
+  }
+
+  private void run() throws Exception {
+    long started = System.nanoTime();
+    byte[] payload = Bench.asciiPayload(o.payload());
+    try (HikariDataSource ds = pool(o.jdbcUrl())) {
+      Jdbi jdbi = Jdbi.create(ds);
+      SqlDatabase db = SqlDatabase.of(o.db(), ds);
+      OurStorage ours = OurStorage.of(o, jdbi);
+      notify = ours.supportsNotify();
+      ours.createSchema();
+      printHeader(db);
+
+      OurBench bench = new OurBench(ours, db, o, payload);
+      SqlLimits limits = new SqlLimits(db, o, payload);
+      GruelboxBench gruelbox = o.runs("gruelbox") ? new GruelboxBench(db, o, payload) : null;
+      List<OurBench.Wakeup> wakeups = new ArrayList<>();
+      if (ours.supportsNotify()) {
+        wakeups.add(OurBench.Wakeup.NOTIFY);
+      }
+      wakeups.add(OurBench.Wakeup.WAKE);
+      wakeups.add(OurBench.Wakeup.POLL_100MS);
+      wakeups.add(OurBench.Wakeup.POLL_1S);
+
+      // Warm-up: every code path once, at a small size, figures thrown away.
+      long t = System.nanoTime();
+      int warm = Math.min(o.backlog(), o.quick() ? 2_000 : 20_000);
+      if (o.runs("producer")) {
+        bench.produceWithOutbox(warm, true);
+        bench.produceWithInsert(warm);
+      }
+      if (o.runs("limits")) {
+        limits.lease(1, warm);
+        limits.delete(1, warm);
+      }
+      if (o.runs("drain")) {
+        bench.drain(o.maxProcessors(), warm);
+      }
+      if (gruelbox != null) {
+        gruelbox.drain(o.maxProcessors(), Math.min(warm, 2_000));
+      }
+      if (o.runs("latency")) {
+        bench.latency(wakeups.get(0), o.latencyRate(), Duration.ofMillis(o.quick() ? 300 : 1000));
+      }
+      out.printf(Locale.ROOT, "warm-up done in %.1f s%n", (System.nanoTime() - t) / 1e9);
+
+      for (int run = 1; run <= o.runs(); run++) {
+        t = System.nanoTime();
+        out.printf(Locale.ROOT, "run %d of %d%n", run, o.runs());
+        runOnce(bench, limits, gruelbox, wakeups);
+        out.printf(
+            Locale.ROOT,
+            "run %d of %d done in %.1f s%n",
+            run,
+            o.runs(),
+            (System.nanoTime() - t) / 1e9);
+      }
+      db.reset();
+    }
+    addRatios();
+    report.print(out);
+    out.println();
+    out.println("load at the end: " + loadAverage());
+    out.printf(Locale.ROOT, "%ntotal time %.1f s%n", (System.nanoTime() - started) / 1e9);
+  }
+
+  private void runOnce(
+      OurBench bench, SqlLimits limits, GruelboxBench gruelbox, List<OurBench.Wakeup> wakeups)
+      throws Exception {
+    int n = o.backlog();
+    if (o.runs("producer")) {
+      producer(bench, n, notify);
+    }
+    for (int p : o.processors()) {
+      if (o.runs("limits")) {
+        record(
+            "limit.lease.p" + p,
+            "plain SQL: claim UPDATE..SKIP LOCKED RETURNING + DELETE per batch, " + p + " conn",
+            limits.lease(p, n));
+        record(
+            "limit.delete.p" + p,
+            "plain SQL: one DELETE..SKIP LOCKED RETURNING per batch, " + p + " conn",
+            limits.delete(p, n));
+      }
+      if (o.runs("drain")) {
+        record(
+            "drain.p" + p,
+            p + " Outbox(es) pumping until empty, counting publisher",
+            bench.drain(p, n));
+      }
+    }
+    if (gruelbox != null) {
+      int p = o.maxProcessors();
+      report.add(
+          "gruelbox.drain.p" + p,
+          "msgs/s",
+          "gruelbox 4.2.268: 1 flush loop + " + p + " workers, counting method",
+          gruelbox.drain(p, n));
+    }
+    if (o.runs("latency")) {
+      latency(bench, wakeups);
+    }
+  }
+
+  /**
+   * Records a drain-type result: its rate, and as diagnostics the JVM's CPU per message and the
+   * milliseconds per batch spent in the claim and in the delete (summed over threads).
+   */
+  private void record(String name, String what, DrainResult r) {
+    report.add(name, "msgs/s", what, r.rate());
+    diagnostic(
+        name + ".jvm_cpu_us", "us/msg", "  JVM CPU per message (all threads)", r.cpuMicros());
+    diagnostic(name + ".claim_ms", "ms", "  time in the claim per batch", r.claimMillis());
+    diagnostic(name + ".delete_ms", "ms", "  time in the delete per batch", r.deleteMillis());
+  }
+
+  private void diagnostic(String name, String unit, String what, double value) {
+    if (!Double.isNaN(value)) {
+      report.add(name, unit, what, value);
+    }
+  }
+
+  private void producer(OurBench bench, int n, boolean notify) throws Exception {
+    report.add(
+        "producer.outbox_publish",
+        "msgs/s",
+        "Outbox.publish, 100 per transaction, 1 thread (NOTIFY on where supported)",
+        bench.produceWithOutbox(n, true));
+    if (notify) {
+      report.add(
+          "producer.outbox_publish_nonotify",
+          "msgs/s",
+          "the same with notifyOnPublish(false): what the NOTIFY costs",
+          bench.produceWithOutbox(n, false));
+    }
+    report.add(
+        "producer.batched_insert",
+        "msgs/s",
+        "hand-written batched INSERT of the same rows, 100 per transaction",
+        bench.produceWithInsert(n));
+  }
+
+  private void latency(OurBench bench, List<OurBench.Wakeup> wakeups) throws Exception {
+    for (OurBench.Wakeup w : wakeups) {
+      double[] l = bench.latency(w, o.latencyRate(), o.latencyDuration());
+      String what =
+          switch (w) {
+            case NOTIFY -> "LISTEN/NOTIFY wake-up (poll 1 s as fallback)";
+            case WAKE -> "in-process wakeProcessor() after commit (poll 1 s)";
+            case POLL_100MS -> "polling every 100 ms, no wake-up";
+            case POLL_1S -> "polling every 1 s, no wake-up";
+          };
+      report.add("latency." + w.label + ".p50", "ms", "commit-to-publish p50, " + what, l[0]);
+      report.add("latency." + w.label + ".p99", "ms", "commit-to-publish p99, " + what, l[1]);
+      if (l[2] < o.latencyRate() * 0.95) {
+        out.printf(
+            Locale.ROOT,
+            "note: latency.%s achieved only %.0f of %d msgs/s offered%n",
+            w.label,
+            l[2],
+            o.latencyRate());
+      }
+    }
+  }
+
+  private void addRatios() {
+    report.ratio(
+        "ratio.producer.insert_over_publish",
+        "producer.batched_insert",
+        "producer.outbox_publish",
+        "how many times faster the hand-written INSERT is (target <= 1.5)");
+    for (int p : o.processors()) {
+      report.ratio(
+          "ratio.drain_over_lease.p" + p,
+          "drain.p" + p,
+          "limit.lease.p" + p,
+          "our drain / plain-SQL lease limit, " + p + " processor(s) (target >= 0.5)");
+      report.ratio(
+          "ratio.drain_over_delete.p" + p,
+          "drain.p" + p,
+          "limit.delete.p" + p,
+          "our drain / plain-SQL delete limit, " + p + " processor(s)");
+    }
+    int p = o.maxProcessors();
+    report.ratio(
+        "ratio.ours_over_gruelbox.p" + p,
+        "drain.p" + p,
+        "gruelbox.drain.p" + p,
+        "our drain / gruelbox's, " + p + " processors / workers (target >= 10)");
+    report.ratio(
+        "ratio.ours_p1_over_gruelbox.p" + p,
+        "drain.p1",
+        "gruelbox.drain.p" + p,
+        "our drain with 1 processor / gruelbox's with " + p + " workers");
+  }
+
+  /** The system load averages, where the OS tells (Linux), else "unknown". */
+  private static String loadAverage() {
+    try {
+      String[] parts =
+          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim().split(" ");
+      return parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      double one =
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+      return one < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", one);
+    }
+  }
+
+  private void printHeader(SqlDatabase db) throws Exception {
+    Runtime rt = Runtime.getRuntime();
+    out.println("outbox benchmarks");
+    out.printf(
+        Locale.ROOT,
+        "machine:  %d cores, %s %s, Java %s (%s), max heap %d MiB%n",
+        rt.availableProcessors(),
+        System.getProperty("os.name"),
+        System.getProperty("os.arch"),
+        System.getProperty("java.version"),
+        System.getProperty("java.vm.name"),
+        rt.maxMemory() / (1024 * 1024));
+    out.println("database: " + db.version());
+    out.println(
+        "load:     "
+            + loadAverage()
+            + " (1, 5, 15 min; other work on the machine skews every figure)");
+    out.println("jdbc url: " + o.jdbcUrl().replaceAll("(?i)(password=)[^&;]*", "$1***"));
+    out.printf(
+        Locale.ROOT,
+        "params:   db=%s backlog=%d batch=%d processors=%s payload=%d runs=%d"
+            + " latency=%d msgs/s for %.1f s%s%s%n",
+        o.db().name().toLowerCase(Locale.ROOT),
+        o.backlog(),
+        o.batch(),
+        o.processors(),
+        o.payload(),
+        o.runs(),
+        o.latencyRate(),
+        o.latencyDuration().toMillis() / 1000.0,
+        o.quick() ? " (quick preset)" : "",
+        o.skipGruelbox() ? " gruelbox skipped" : "");
+    out.println(
+        "tables:   ours " + SqlDatabase.TABLE + " (adapter createSchema), gruelbox TXNO_OUTBOX");
+    out.println();
+  }
+}

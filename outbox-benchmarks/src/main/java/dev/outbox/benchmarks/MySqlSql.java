@@ -1,0 +1,184 @@
+package dev.outbox.benchmarks;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import javax.sql.DataSource;
+
+/**
+ * MySQL's and MariaDB's plain-SQL side; see {@link SqlDatabase}. Neither accepts {@code LIMIT}
+ * inside an {@code IN} subquery, so both loops select the rows with {@code FOR UPDATE SKIP LOCKED}
+ * and change them by id inside one explicit transaction. Times are UTC {@code DATETIME(6)}.
+ */
+final class MySqlSql extends SqlDatabase {
+
+  private static final String SELECT_FOR_UPDATE =
+      "SELECT id, namespace, msg_key, payload, headers, created_at, attempts FROM "
+          + TABLE
+          + " WHERE available_at <= ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED";
+
+  private static final String INSERT =
+      "INSERT INTO "
+          + TABLE
+          + " (namespace, msg_key, payload, headers, created_at, available_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?)";
+
+  MySqlSql(DataSource ds) {
+    super(ds);
+  }
+
+  @Override
+  String version() throws SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT version()")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Override
+  void reset() throws SQLException {
+    execute("TRUNCATE TABLE " + TABLE);
+  }
+
+  @Override
+  void analyze() throws SQLException {
+    execute("ANALYZE TABLE " + TABLE);
+  }
+
+  @Override
+  void loadBacklog(int n, byte[] payload) throws SQLException {
+    // Multi-row INSERTs of 1000 rows (rewriteBatchedStatements), 10 per transaction: portable
+    // across MySQL and MariaDB, which disagree on row generators.
+    LocalDateTime at = LocalDateTime.now(ZoneOffset.UTC).minusMinutes(1);
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+        for (int i = 1; i <= n; i++) {
+          ps.setString(1, NAMESPACE);
+          ps.setBytes(2, key(i));
+          ps.setBytes(3, payload);
+          ps.setString(4, "{}");
+          ps.setObject(5, at);
+          ps.setObject(6, at);
+          ps.addBatch();
+          if (i % 1000 == 0 || i == n) {
+            ps.executeBatch();
+          }
+          if (i % 10_000 == 0 || i == n) {
+            c.commit();
+          }
+        }
+      }
+      c.commit();
+    }
+    analyze();
+  }
+
+  @Override
+  void insertBatch(Connection c, int first, int count, byte[] payload) throws SQLException {
+    c.setAutoCommit(false);
+    LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
+    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+      for (int i = first; i < first + count; i++) {
+        ps.setString(1, NAMESPACE);
+        ps.setBytes(2, key(i));
+        ps.setBytes(3, payload);
+        ps.setString(4, "{}");
+        ps.setObject(5, now);
+        ps.setObject(6, now);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+    c.commit();
+  }
+
+  @Override
+  void prepareLoopConnection(Connection c) throws SQLException {
+    // As the adapter does: READ COMMITTED takes record locks only, no gap locks.
+    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+    c.setAutoCommit(false);
+  }
+
+  @Override
+  int leaseOnce(Connection c, String processor, int limit, Timings t) throws SQLException {
+    long start = System.nanoTime();
+    LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
+    StringBuilder ids = new StringBuilder(limit * 8);
+    int n = selectForUpdate(c, now, limit, ids);
+    if (n == 0) {
+      c.commit();
+      t.claimed(start);
+      return 0;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + TABLE
+                + " SET processor_id = ?, available_at = ? WHERE id IN ("
+                + ids
+                + ")")) {
+      ps.setString(1, processor);
+      ps.setObject(2, now.plusSeconds(30));
+      ps.executeUpdate();
+    }
+    c.commit();
+    t.claimed(start);
+    start = System.nanoTime();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM " + TABLE + " WHERE id IN (" + ids + ") AND processor_id = ?")) {
+      ps.setString(1, processor);
+      ps.executeUpdate();
+    }
+    c.commit();
+    t.deleted(start);
+    return n;
+  }
+
+  @Override
+  int deleteOnce(Connection c, int limit, Timings t) throws SQLException {
+    long start = System.nanoTime();
+    StringBuilder ids = new StringBuilder(limit * 8);
+    int n = selectForUpdate(c, LocalDateTime.now(ZoneOffset.UTC), limit, ids);
+    if (n > 0) {
+      try (Statement s = c.createStatement()) {
+        s.executeUpdate("DELETE FROM " + TABLE + " WHERE id IN (" + ids + ")");
+      }
+    }
+    c.commit();
+    t.deleted(start);
+    return n;
+  }
+
+  /** Selects and locks up to {@code limit} rows, appending their ids (comma-separated). */
+  private static int selectForUpdate(Connection c, LocalDateTime now, int limit, StringBuilder ids)
+      throws SQLException {
+    int n = 0;
+    try (PreparedStatement ps = c.prepareStatement(SELECT_FOR_UPDATE)) {
+      ps.setObject(1, now);
+      ps.setInt(2, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (n++ > 0) {
+            ids.append(',');
+          }
+          ids.append(rs.getLong(1));
+          rs.getString(2);
+          rs.getBytes(3);
+          rs.getBytes(4);
+          rs.getString(5);
+          rs.getObject(6, LocalDateTime.class);
+          rs.getInt(7);
+        }
+      }
+    }
+    return n;
+  }
+}

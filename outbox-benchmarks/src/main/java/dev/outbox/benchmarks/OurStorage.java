@@ -1,0 +1,111 @@
+package dev.outbox.benchmarks;
+
+import dev.outbox.Outbox;
+import dev.outbox.ProcessorStorage;
+import dev.outbox.mysql.MySqlStorage;
+import dev.outbox.postgres.PostgresStorage;
+import dev.outbox.postgres.PostgresWakeupListener;
+import java.time.Duration;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** Our storage adapters, built the way a user builds them, on the benchmark's table. */
+abstract class OurStorage {
+
+  final Jdbi jdbi;
+
+  OurStorage(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  static OurStorage of(Options o, Jdbi jdbi) {
+    return o.db() == Options.Db.POSTGRES ? new Postgres(jdbi, o.jdbcUrl()) : new MySql(jdbi);
+  }
+
+  /** Creates the adapter's tables with its own {@code createSchema()}. */
+  abstract void createSchema();
+
+  /** A storage; {@code notify} asks PostgreSQL's to signal LISTEN/NOTIFY on publish. */
+  abstract ProcessorStorage<Handle> storage(boolean notify);
+
+  /** Whether the database can wake processors in other sessions (LISTEN/NOTIFY). */
+  abstract boolean supportsNotify();
+
+  /**
+   * Starts the adapter's wake-up listener for this outbox and waits until it listens.
+   *
+   * @return what stops it
+   */
+  AutoCloseable listen(ProcessorStorage<Handle> storage, Outbox<Handle> outbox)
+      throws InterruptedException {
+    throw new UnsupportedOperationException("no wake-up listener on this database");
+  }
+
+  static final class Postgres extends OurStorage {
+    private final String url;
+
+    Postgres(Jdbi jdbi, String url) {
+      super(jdbi);
+      this.url = url;
+    }
+
+    @Override
+    void createSchema() {
+      ((PostgresStorage) storage(false)).createSchema();
+    }
+
+    @Override
+    ProcessorStorage<Handle> storage(boolean notify) {
+      return PostgresStorage.builder(jdbi)
+          .tableName(SqlDatabase.TABLE)
+          .notifyOnPublish(notify)
+          .build();
+    }
+
+    @Override
+    boolean supportsNotify() {
+      return true;
+    }
+
+    @Override
+    AutoCloseable listen(ProcessorStorage<Handle> storage, Outbox<Handle> outbox)
+        throws InterruptedException {
+      PostgresWakeupListener listener =
+          PostgresWakeupListener.builder(url)
+              .channelOf((PostgresStorage) storage)
+              .build()
+              .register(outbox)
+              .start();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!listener.isListening()) {
+        if (System.nanoTime() > deadline) {
+          listener.close();
+          throw new IllegalStateException("the wake-up listener did not connect within 10 s");
+        }
+        Thread.sleep(5);
+      }
+      return listener;
+    }
+  }
+
+  static final class MySql extends OurStorage {
+    MySql(Jdbi jdbi) {
+      super(jdbi);
+    }
+
+    @Override
+    void createSchema() {
+      ((MySqlStorage) storage(false)).createSchema();
+    }
+
+    @Override
+    ProcessorStorage<Handle> storage(boolean notify) {
+      return MySqlStorage.builder(jdbi).tableName(SqlDatabase.TABLE).build();
+    }
+
+    @Override
+    boolean supportsNotify() {
+      return false;
+    }
+  }
+}

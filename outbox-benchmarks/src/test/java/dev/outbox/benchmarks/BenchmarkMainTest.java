@@ -1,0 +1,90 @@
+package dev.outbox.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the benchmark's {@code --quick} preset against the test database and checks that it prints
+ * every figure with a positive value. It asserts nothing about speed: figures are for people to
+ * read, never a pass/fail threshold.
+ */
+class BenchmarkMainTest {
+
+  private static final String URL_VARIABLE = "OUTBOX_TEST_POSTGRES_URL";
+
+  private static final List<String> FIGURES =
+      List.of(
+          "producer.outbox_publish",
+          "producer.outbox_publish_nonotify",
+          "producer.batched_insert",
+          "limit.lease.p1",
+          "limit.lease.p2",
+          "limit.lease.p4",
+          "limit.delete.p1",
+          "limit.delete.p2",
+          "limit.delete.p4",
+          "drain.p1",
+          "drain.p2",
+          "drain.p4",
+          "gruelbox.drain.p4",
+          "latency.notify.p50",
+          "latency.notify.p99",
+          "latency.wake.p50",
+          "latency.wake.p99",
+          "latency.poll_100ms.p50",
+          "latency.poll_100ms.p99",
+          "latency.poll_1s.p50",
+          "latency.poll_1s.p99",
+          "ratio.producer.insert_over_publish",
+          "ratio.drain_over_lease.p1",
+          "ratio.drain_over_delete.p4",
+          "ratio.ours_over_gruelbox.p4");
+
+  @Test
+  void quickRunPrintsEveryFigureWithAPositiveValue() {
+    String url = System.getenv(URL_VARIABLE);
+    assumeTrue(
+        url != null && !url.isBlank(),
+        URL_VARIABLE
+            + " is not set: skipping the benchmark smoke test. Set it to a JDBC URL of a"
+            + " PostgreSQL database, e.g. jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    int status =
+        BenchmarkMain.run(new String[] {"--db", "postgres", "--quick"}, System.getenv(), out);
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+    System.out.println(printed);
+
+    assertEquals(0, status, "the benchmark failed; its output is above");
+    Map<String, Double> values = machineLines(printed);
+    for (String figure : FIGURES) {
+      assertTrue(values.containsKey(figure), figure + " is missing from the output");
+      assertTrue(values.get(figure) > 0, figure + " is " + values.get(figure) + ", not positive");
+    }
+  }
+
+  private static Map<String, Double> machineLines(String printed) {
+    Map<String, Double> values = new HashMap<>();
+    for (String line : printed.split("\\R")) {
+      int eq = line.indexOf('=');
+      if (eq > 0 && !line.contains(" ")) {
+        try {
+          values.put(line.substring(0, eq), Double.parseDouble(line.substring(eq + 1)));
+        } catch (NumberFormatException e) {
+          // not a figure line
+        }
+      }
+    }
+    return values;
+  }
+}
