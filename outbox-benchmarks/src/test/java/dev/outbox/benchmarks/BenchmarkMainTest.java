@@ -73,6 +73,34 @@ class BenchmarkMainTest {
     }
   }
 
+  @Test
+  void quickMySqlRunPrintsTheDrainAndLimitFigures() {
+    String url = System.getenv("OUTBOX_TEST_MYSQL_URL");
+    assumeTrue(
+        url != null && !url.isBlank(),
+        "OUTBOX_TEST_MYSQL_URL is not set: skipping the MySQL benchmark smoke test. Set it to a"
+            + " JDBC URL, e.g. jdbc:mysql://127.0.0.1:3306/test?user=root&password=");
+
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    int status =
+        BenchmarkMain.run(
+            new String[] {"--db", "mysql", "--quick", "--only", "producer,limits,drain"},
+            System.getenv(),
+            out);
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+    System.out.println(printed);
+
+    assertEquals(0, status, "the benchmark failed; its output is above");
+    Map<String, Double> values = machineLines(printed);
+    for (String figure :
+        List.of("producer.outbox_publish", "producer.batched_insert", "limit.lease.p1",
+            "limit.delete.p1", "drain.p1", "drain.p4", "ratio.drain_over_lease.p1")) {
+      assertTrue(values.containsKey(figure), figure + " is missing from the output");
+      assertTrue(values.get(figure) > 0, figure + " is " + values.get(figure) + ", not positive");
+    }
+  }
+
   private static Map<String, Double> machineLines(String printed) {
     Map<String, Double> values = new HashMap<>();
     for (String line : printed.split("\\R")) {
