@@ -42,8 +42,8 @@ record ExampleOptions(
           "usage: OrderServiceExample [--name=value ...]",
           "  --jdbc-url=URL         PostgreSQL (default: $" + ENV_JDBC_URL + " or " + DEFAULT_JDBC_URL + ")",
           "  --sqs-endpoint=URL     an SQS endpoint (default: an ElasticMQ started in-process)",
-          "  --orders=N             order transactions to run (default 2000)",
-          "  --rate=N               orders per second (default 500)",
+          "  --orders=N             order transactions to run (default 1000)",
+          "  --rate=N               orders per second (default 200)",
           "  --producers=N          producer threads (default 3)",
           "  --processors=N         Outbox processors (default 2)",
           "  --batch-size=N         processor batch size (default 100)",
@@ -71,8 +71,8 @@ record ExampleOptions(
       url = env.getOrDefault(ENV_JDBC_URL, DEFAULT_JDBC_URL);
     }
     String sqs = given.remove("sqs-endpoint");
-    int orders = number(given, "orders", 2000, 1, 10_000_000, errors);
-    int rate = number(given, "rate", 500, 1, 1_000_000, errors);
+    int orders = number(given, "orders", 1000, 1, 10_000_000, errors);
+    int rate = number(given, "rate", 200, 1, 1_000_000, errors);
     int producers = number(given, "producers", 3, 1, 64, errors);
     int processors = number(given, "processors", 2, 1, 16, errors);
     int batchSize = number(given, "batch-size", 100, 1, 10_000, errors);

@@ -27,7 +27,7 @@ import org.jdbi.v3.core.Jdbi;
  * rolled-back one did.
  *
  * <p>Run it with {@code mvn -B -q install -DskipTests && mvn -B -q -pl outbox-example exec:java};
- * pass options with {@code -Dexec.args="--orders=5000 --rate=1000"}.
+ * pass options with {@code -Dexec.args="--orders=5000 --rate=300"}.
  */
 public final class OrderServiceExample {
 
