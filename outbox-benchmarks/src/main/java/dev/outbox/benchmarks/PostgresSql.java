@@ -89,22 +89,13 @@ final class PostgresSql extends SqlDatabase {
   }
 
   @Override
-  void insertBatch(Connection c, int first, int count, byte[] payload) throws SQLException {
-    c.setAutoCommit(false);
-    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-      for (int i = first; i < first + count; i++) {
-        ps.setString(1, NAMESPACE);
-        ps.setBytes(2, key(i));
-        ps.setBytes(3, payload);
-        ps.setString(4, "{}");
-        ps.setObject(5, now);
-        ps.setObject(6, now);
-        ps.addBatch();
-      }
-      ps.executeBatch();
-    }
-    c.commit();
+  String insertSql() {
+    return INSERT;
+  }
+
+  @Override
+  Object now() {
+    return OffsetDateTime.now(ZoneOffset.UTC);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.outbox.benchmarks;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -43,10 +44,35 @@ abstract class SqlDatabase {
   abstract void loadBacklog(int n, byte[] payload) throws SQLException;
 
   /**
+   * The INSERT of one row, binding namespace, key, payload, headers (JSON text), created_at and
+   * available_at in that order.
+   */
+  abstract String insertSql();
+
+  /** The current time as this driver binds a timestamp column. */
+  abstract Object now();
+
+  /**
    * Writes {@code count} messages with keys {@code k<first>...} in one transaction, as a person
    * would without a library: one batched INSERT, one commit.
    */
-  abstract void insertBatch(Connection c, int first, int count, byte[] payload) throws SQLException;
+  void insertBatch(Connection c, int first, int count, byte[] payload) throws SQLException {
+    c.setAutoCommit(false);
+    Object now = now();
+    try (PreparedStatement ps = c.prepareStatement(insertSql())) {
+      for (int i = first; i < first + count; i++) {
+        ps.setString(1, NAMESPACE);
+        ps.setBytes(2, key(i));
+        ps.setBytes(3, payload);
+        ps.setString(4, "{}");
+        ps.setObject(5, now);
+        ps.setObject(6, now);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+    c.commit();
+  }
 
   /**
    * One lease-limit iteration on this connection: claim up to {@code limit} rows for {@code
