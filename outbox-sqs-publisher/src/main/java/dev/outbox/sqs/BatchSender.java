@@ -85,21 +85,7 @@ final class BatchSender {
   private CompletableFuture<Void> send(Batch batch, Outcomes outcomes) {
     List<PreparedEntry> entries = new ArrayList<>(batch.entries.size());
     for (PreparedEntry p : batch.entries) {
-      if (batch.fifo && outcomes.groupBroken(p.queueUrl(), p.groupId())) {
-        outcomes.retryable(
-            p.id(),
-            new SqsEntryException(
-                "message "
-                    + p.id()
-                    + " was not sent: an earlier message of FIFO group '"
-                    + p.groupId()
-                    + "' failed, and sending this one now would put it out of order",
-                p.id(),
-                p.queueUrl(),
-                null,
-                false,
-                null));
-      } else {
+      if (!heldBackForGroupOrder(batch, p, outcomes)) {
         entries.add(p);
       }
     }
@@ -130,26 +116,37 @@ final class BatchSender {
         .thenCompose(f -> f);
   }
 
+  /**
+   * Records a retryable failure for a FIFO entry whose group already failed in this call, so it
+   * cannot overtake the failed one; returns whether it did.
+   */
+  private static boolean heldBackForGroupOrder(Batch batch, PreparedEntry p, Outcomes outcomes) {
+    if (!batch.fifo || !outcomes.groupBroken(p.queueUrl(), p.groupId())) {
+      return false;
+    }
+    outcomes.retryable(
+        p.id(),
+        new SqsEntryException(
+            "message "
+                + p.id()
+                + " was not sent: an earlier message of FIFO group '"
+                + p.groupId()
+                + "' failed, and sending this one now would put it out of order",
+            p.id(),
+            p.queueUrl(),
+            null,
+            false,
+            null));
+    return true;
+  }
+
   private CompletableFuture<Void> oneByOne(
       Batch batch, List<PreparedEntry> entries, int index, Outcomes outcomes) {
     if (index == entries.size()) {
       return CompletableFuture.completedFuture(null);
     }
     PreparedEntry p = entries.get(index);
-    if (batch.fifo && outcomes.groupBroken(p.queueUrl(), p.groupId())) {
-      outcomes.retryable(
-          p.id(),
-          new SqsEntryException(
-              "message "
-                  + p.id()
-                  + " was not sent: an earlier message of FIFO group '"
-                  + p.groupId()
-                  + "' failed, and sending this one now would put it out of order",
-              p.id(),
-              p.queueUrl(),
-              null,
-              false,
-              null));
+    if (heldBackForGroupOrder(batch, p, outcomes)) {
       return oneByOne(batch, entries, index + 1, outcomes);
     }
     List<PreparedEntry> single = List.of(p);
