@@ -15,9 +15,9 @@ public interface Clock {
   Instant now();
 
   /**
-   * A future that completes once {@code delay} has passed on this clock (Go's {@code
-   * time.After}). Cancelling the future releases whatever it holds; completing it early is
-   * allowed and simply ends the wait. A zero or negative delay gives a completed future.
+   * A future that completes once {@code delay} has passed on this clock (Go's {@code time.After}).
+   * Cancelling the future releases whatever it holds; completing it early is allowed and simply
+   * ends the wait. A zero or negative delay gives a completed future.
    */
   CompletableFuture<Void> after(Duration delay);
 

@@ -22,7 +22,9 @@ public final class DeadLetters {
     return list(0, limit);
   }
 
-  /** The dead letters with an id above {@code afterId}, smallest id first, at most {@code limit}. */
+  /**
+   * The dead letters with an id above {@code afterId}, smallest id first, at most {@code limit}.
+   */
   public List<DeadLetter> list(long afterId, int limit) {
     if (limit < 1) {
       throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");

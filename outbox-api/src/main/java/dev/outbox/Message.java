@@ -204,8 +204,8 @@ public final class Message {
     /**
      * Builds the message.
      *
-     * @throws IllegalArgumentException naming the field when the namespace or payload is missing
-     *     or the namespace is too long
+     * @throws IllegalArgumentException naming the field when the namespace or payload is missing or
+     *     the namespace is too long
      */
     public Message build() {
       if (namespace == null || namespace.isBlank()) {

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * crash between the two, or a lease that expired mid-publish, can deliver it again. Each entry
  * carries a stable id for consumers to deduplicate by.
  *
- * <p>Thread-safe. {@link #pumpOutbox()} passes are serialised per outbox; run several outboxes
- * (in one or many processes) over the same storage to share a backlog.
+ * <p>Thread-safe. {@link #pumpOutbox()} passes are serialised per outbox; run several outboxes (in
+ * one or many processes) over the same storage to share a backlog.
  *
  * @param <T> the caller's transaction handle, as the storage defines it
  */
@@ -118,8 +118,8 @@ public final class Outbox<T> implements AutoCloseable {
    * the transaction commits, and never if it rolls back. Call {@link #wakeProcessor()} after the
    * commit to publish them at once rather than at the next interval.
    *
-   * @throws IllegalArgumentException when a message is null or larger than {@code
-   *     maxMessageBytes}; nothing is written then
+   * @throws IllegalArgumentException when a message is null or larger than {@code maxMessageBytes};
+   *     nothing is written then
    * @throws IllegalStateException when this outbox is closed
    */
   public void publish(T txn, Message... messages) {
@@ -166,9 +166,9 @@ public final class Outbox<T> implements AutoCloseable {
   }
 
   /**
-   * Processes the outbox once, synchronously, on the calling thread: claims batches, publishes
-   * them and deletes what was sent, until a batch comes back short or has a failure. Tests call
-   * this instead of starting the loop. Waits while another pass of this outbox runs.
+   * Processes the outbox once, synchronously, on the calling thread: claims batches, publishes them
+   * and deletes what was sent, until a batch comes back short or has a failure. Tests call this
+   * instead of starting the loop. Waits while another pass of this outbox runs.
    *
    * @return what the pass did
    * @throws OutboxException when the storage fails (the publisher's failures are recorded on the
@@ -188,9 +188,9 @@ public final class Outbox<T> implements AutoCloseable {
   }
 
   /**
-   * Asks the background loop to pump now instead of at the next interval. Never blocks; calls
-   * made while a pass is waiting coalesce into one pass. Does nothing before {@link #start()} or
-   * after {@link #close()}.
+   * Asks the background loop to pump now instead of at the next interval. Never blocks; calls made
+   * while a pass is waiting coalesce into one pass. Does nothing before {@link #start()} or after
+   * {@link #close()}.
    */
   public void wakeProcessor() {
     loop.wake();
@@ -369,8 +369,8 @@ public final class Outbox<T> implements AutoCloseable {
     }
 
     /**
-     * How long a claim lasts. A processor that dies holding a batch delays it by this much; a
-     * batch whose publishing takes longer than half of it has its claim renewed.
+     * How long a claim lasts. A processor that dies holding a batch delays it by this much; a batch
+     * whose publishing takes longer than half of it has its claim renewed.
      */
     public Builder<T> claimDuration(Duration claimDuration) {
       this.claimDuration = claimDuration;
@@ -385,9 +385,9 @@ public final class Outbox<T> implements AutoCloseable {
 
     /**
      * How long the loop waits between passes while it is busy, instead of {@code processInterval}
-     * (the shorter of the two applies). The loop is busy from a pass that found entries until
-     * three passes in a row found none. A busy outbox keeps latency low without relying on
-     * wake-ups; an idle one polls at {@code processInterval}. {@link Duration#ZERO} turns it off.
+     * (the shorter of the two applies). The loop is busy from a pass that found entries until three
+     * passes in a row found none. A busy outbox keeps latency low without relying on wake-ups; an
+     * idle one polls at {@code processInterval}. {@link Duration#ZERO} turns it off.
      */
     public Builder<T> busyInterval(Duration busyInterval) {
       this.busyInterval = busyInterval;
@@ -395,8 +395,8 @@ public final class Outbox<T> implements AutoCloseable {
     }
 
     /**
-     * Failed attempts after which an entry moves to the dead letters. The default is unlimited:
-     * an entry is retried (with backoff) until it is published.
+     * Failed attempts after which an entry moves to the dead letters. The default is unlimited: an
+     * entry is retried (with backoff) until it is published.
      */
     public Builder<T> maxAttempts(int maxAttempts) {
       this.maxAttempts = maxAttempts;
@@ -506,7 +506,8 @@ public final class Outbox<T> implements AutoCloseable {
       checkRange(errors, "processInterval", processInterval, Duration.ofMillis(1), ONE_DAY);
       checkRange(errors, "busyInterval", busyInterval, Duration.ZERO, ONE_DAY);
       if (maxAttempts != null && maxAttempts < 1) {
-        errors.add("maxAttempts is " + maxAttempts + "; allowed 1 or more (or unlimitedAttempts())");
+        errors.add(
+            "maxAttempts is " + maxAttempts + "; allowed 1 or more (or unlimitedAttempts())");
       }
       if (maxAttempts != null && storage != null && !storage.supportsDeadLetters()) {
         errors.add(
@@ -545,8 +546,7 @@ public final class Outbox<T> implements AutoCloseable {
                 + ")");
       }
       if (maxMessageBytes < 1 || maxMessageBytes > MAX_MESSAGE_BYTES) {
-        errors.add(
-            "maxMessageBytes is " + maxMessageBytes + "; allowed 1 to " + MAX_MESSAGE_BYTES);
+        errors.add("maxMessageBytes is " + maxMessageBytes + "; allowed 1 to " + MAX_MESSAGE_BYTES);
       }
       checkRange(errors, "shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofHours(1));
       if (!errors.isEmpty()) {

@@ -9,8 +9,7 @@ import java.util.List;
  *
  * <p>{@code T} is the caller's transaction handle (a Jdbi {@code Handle}, a JDBC {@code
  * Connection}, ...). {@link #publish} writes inside that transaction, so a message exists exactly
- * when the caller's business data does. Every other method runs in the storage's own
- * transactions.
+ * when the caller's business data does. Every other method runs in the storage's own transactions.
  *
  * <h2>The lease model</h2>
  *
@@ -21,8 +20,8 @@ import java.util.List;
  *
  * <h2>Fencing</h2>
  *
- * Every method that changes claimed entries ({@link #delete}, {@link #renew}, {@link #fail},
- * {@link #deadLetter}) takes the processor id and must change only entries still claimed by that
+ * Every method that changes claimed entries ({@link #delete}, {@link #renew}, {@link #fail}, {@link
+ * #deadLetter}) takes the processor id and must change only entries still claimed by that
  * processor. A processor whose lease expired and was taken over must not delete or change the
  * entries its successor now owns.
  *

@@ -12,9 +12,9 @@ import java.util.Objects;
  * that were sent and keeps the rest.
  *
  * <p>A failure is <em>retryable</em> (throttling, a timeout, a broker outage: the entry is tried
- * again after a backoff) or <em>permanent</em> (the message can never be sent as it is, such as
- * one over the broker's size limit: the entry goes to the dead letters at once, where the storage
- * keeps them).
+ * again after a backoff) or <em>permanent</em> (the message can never be sent as it is, such as one
+ * over the broker's size limit: the entry goes to the dead letters at once, where the storage keeps
+ * them).
  *
  * <pre>{@code
  * PublishException.Builder failures = PublishException.builder();

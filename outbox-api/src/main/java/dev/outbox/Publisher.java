@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * Hands claimed outbox entries to a broker: the broker adapter's side of the outbox.
  *
- * <p>The processor calls {@link #publish} with one batch at a time, from one thread per outbox;
- * an implementation used by several outboxes must be thread-safe. It may fan the batch out
+ * <p>The processor calls {@link #publish} with one batch at a time, from one thread per outbox; an
+ * implementation used by several outboxes must be thread-safe. It may fan the batch out
  * concurrently inside, but must return only once every entry's outcome is known.
  *
  * <p>Every entry carries its stable {@link ClaimedEntry#id()}: send it along (a message attribute,
@@ -22,8 +22,8 @@ public interface Publisher {
    * Publishes a batch.
    *
    * <p>Returning normally means the broker accepted every entry; the processor then deletes them
-   * all. To report that only some were accepted, throw a {@link PublishException} naming the
-   * failed entries by id: the processor deletes the others and retries the failed ones. Any other
+   * all. To report that only some were accepted, throw a {@link PublishException} naming the failed
+   * entries by id: the processor deletes the others and retries the failed ones. Any other
    * exception counts as a failure of the whole batch.
    *
    * @param entries the batch, oldest first; never empty

@@ -25,7 +25,8 @@ class MessageTest {
     assertThat(m.key()).containsExactly(1, 2);
     assertThat(m.payload()).containsExactly(3, 4);
     assertThat(m.headers()).containsExactly(Map.entry("a", "1"));
-    assertThatThrownBy(() -> m.headers().put("c", "3")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> m.headers().put("c", "3"))
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test

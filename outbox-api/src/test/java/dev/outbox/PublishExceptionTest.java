@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class PublishExceptionTest {
 
   private static ClaimedEntry entry(long id) {
-    return new ClaimedEntry(id, Message.builder().namespace("n").payload("p").build(), Instant.EPOCH, 0);
+    return new ClaimedEntry(
+        id, Message.builder().namespace("n").payload("p").build(), Instant.EPOCH, 0);
   }
 
   @Test
@@ -25,15 +26,18 @@ class PublishExceptionTest {
     assertThat(e.failed(20)).isTrue();
     assertThat(e.failed(10)).isFalse();
     assertThat(e.failureOf(20)).isEqualTo(new PublishException.Failure(boom, false));
-    assertThat(e).hasMessageContaining("1 entry failed to publish; first (id 20, retryable)").hasCause(boom);
+    assertThat(e)
+        .hasMessageContaining("1 entry failed to publish; first (id 20, retryable)")
+        .hasCause(boom);
   }
 
   @Test
   void distinguishesPermanentFailures() {
-    PublishException e = PublishException.builder()
-        .retryable(entry(1), new RuntimeException("throttled"))
-        .permanent(entry(2), new IllegalArgumentException("too large"))
-        .build();
+    PublishException e =
+        PublishException.builder()
+            .retryable(entry(1), new RuntimeException("throttled"))
+            .permanent(entry(2), new IllegalArgumentException("too large"))
+            .build();
 
     assertThat(e.failureOf(1).permanent()).isFalse();
     assertThat(e.failureOf(2).permanent()).isTrue();
@@ -42,7 +46,8 @@ class PublishExceptionTest {
 
   @Test
   void refusesMisuse() {
-    assertThatThrownBy(() -> PublishException.builder().build()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> PublishException.builder().build())
+        .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> PublishException.fromResults(List.of(entry(1)), List.of()))
         .hasMessageContaining("batch has 1 entries but results has 0");
   }

@@ -104,13 +104,18 @@ public final class BatchProcessor {
       }
     }
     int[] failedAndDead = recordFailures(batch, failures);
-    PumpResult result = new PumpResult(batch.size(), sent.size(), failedAndDead[0], failedAndDead[1]);
+    PumpResult result =
+        new PumpResult(batch.size(), sent.size(), failedAndDead[0], failedAndDead[1]);
     Duration took = Duration.between(start, clock.now());
     Listeners.call(
         log,
         () ->
             listener.onBatch(
-                result.claimed(), result.published(), result.failed(), result.deadLettered(), took));
+                result.claimed(),
+                result.published(),
+                result.failed(),
+                result.deadLettered(),
+                took));
     return result;
   }
 

@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Encodes message headers as a flat JSON object of strings and back, for storage adapters that
- * keep headers in a JSON or text column. No JSON library needed for a map of strings. Internal:
- * shared by the adapters of this project, not an API.
+ * Encodes message headers as a flat JSON object of strings and back, for storage adapters that keep
+ * headers in a JSON or text column. No JSON library needed for a map of strings. Internal: shared
+ * by the adapters of this project, not an API.
  */
 public final class HeadersJson {
 

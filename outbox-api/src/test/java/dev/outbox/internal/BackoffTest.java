@@ -10,7 +10,8 @@ class BackoffTest {
 
   @Test
   void doublesUpToTheCap() {
-    Backoff b = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0, new SplittableRandom(1));
+    Backoff b =
+        new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0, new SplittableRandom(1));
 
     assertThat(b.delay(1)).isEqualTo(Duration.ofMillis(100));
     assertThat(b.delay(2)).isEqualTo(Duration.ofMillis(200));
@@ -21,7 +22,8 @@ class BackoffTest {
 
   @Test
   void jitterOnlyShortensWithinItsFraction() {
-    Backoff b = new Backoff(Duration.ofSeconds(10), Duration.ofSeconds(10), 0.5, new SplittableRandom(1));
+    Backoff b =
+        new Backoff(Duration.ofSeconds(10), Duration.ofSeconds(10), 0.5, new SplittableRandom(1));
 
     for (int i = 0; i < 1000; i++) {
       assertThat(b.delay(1)).isBetween(Duration.ofSeconds(5), Duration.ofSeconds(10));

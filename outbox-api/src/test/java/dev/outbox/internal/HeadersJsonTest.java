@@ -34,6 +34,7 @@ class HeadersJsonTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not a flat JSON object of strings");
     assertThatThrownBy(() -> HeadersJson.decode("[]")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> HeadersJson.decode("{\"a\":\"1\"} x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> HeadersJson.decode("{\"a\":\"1\"} x"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -94,8 +94,14 @@ class BenchmarkMainTest {
     assertEquals(0, status, "the benchmark failed; its output is above");
     Map<String, Double> values = machineLines(printed);
     for (String figure :
-        List.of("producer.outbox_publish", "producer.batched_insert", "limit.lease.p1",
-            "limit.delete.p1", "drain.p1", "drain.p4", "ratio.drain_over_lease.p1")) {
+        List.of(
+            "producer.outbox_publish",
+            "producer.batched_insert",
+            "limit.lease.p1",
+            "limit.delete.p1",
+            "drain.p1",
+            "drain.p4",
+            "ratio.drain_over_lease.p1")) {
       assertTrue(values.containsKey(figure), figure + " is missing from the output");
       assertTrue(values.get(figure) > 0, figure + " is " + values.get(figure) + ", not positive");
     }

@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The example's options, from {@code --name=value} arguments, with defaults that need nothing but
- * a reachable PostgreSQL.
+ * The example's options, from {@code --name=value} arguments, with defaults that need nothing but a
+ * reachable PostgreSQL.
  *
  * @param jdbcUrl the database ({@code --jdbc-url}, else {@code OUTBOX_EXAMPLE_JDBC_URL}, else a
  *     local server)
@@ -40,7 +40,11 @@ record ExampleOptions(
       String.join(
           "\n",
           "usage: OrderServiceExample [--name=value ...]",
-          "  --jdbc-url=URL         PostgreSQL (default: $" + ENV_JDBC_URL + " or " + DEFAULT_JDBC_URL + ")",
+          "  --jdbc-url=URL         PostgreSQL (default: $"
+              + ENV_JDBC_URL
+              + " or "
+              + DEFAULT_JDBC_URL
+              + ")",
           "  --sqs-endpoint=URL     an SQS endpoint (default: an ElasticMQ started in-process)",
           "  --orders=N             order transactions to run (default 1000)",
           "  --rate=N               orders per second (default 200)",

@@ -85,9 +85,14 @@ record ExampleReport(
     out.printf("committed orders            %d%n", committed);
     out.printf("rolled back on purpose      %d%n", rolledBack);
     out.printf("published by the outbox     %d%n", published);
-    out.printf("consumed from the queue     %d distinct, %d duplicate deliveries%n", consumed, duplicates);
-    out.printf("throughput                  %.0f orders/s (first order to last consumed)%n", ordersPerSecond);
-    out.printf("commit-to-consume latency   p50 %.1f ms, p99 %.1f ms%n", latencyP50Millis, latencyP99Millis);
+    out.printf(
+        "consumed from the queue     %d distinct, %d duplicate deliveries%n", consumed, duplicates);
+    out.printf(
+        "throughput                  %.0f orders/s (first order to last consumed)%n",
+        ordersPerSecond);
+    out.printf(
+        "commit-to-consume latency   p50 %.1f ms, p99 %.1f ms%n",
+        latencyP50Millis, latencyP99Millis);
     out.printf("leaked (rolled back, yet delivered)   %d   (must be 0)%n", leaked);
     out.printf("missing (committed, never delivered)  %d   (must be 0)%n", missing);
     if (producerFailures > 0) {

@@ -15,8 +15,8 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * Producer threads that do what an order service does: insert an order and publish an {@code
- * order-created} message in the same transaction. Every {@code rollbackEvery}-th transaction
- * rolls back after publishing, on purpose: its message must never be delivered.
+ * order-created} message in the same transaction. Every {@code rollbackEvery}-th transaction rolls
+ * back after publishing, on purpose: its message must never be delivered.
  */
 final class OrderProducers {
 
@@ -35,8 +35,10 @@ final class OrderProducers {
   private final String runId;
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger written = new AtomicInteger();
+
   /** Committed order id → System.nanoTime() just after the commit returned. */
   final Map<Long, Long> committedAt = new ConcurrentHashMap<>();
+
   final Set<Long> rolledBack = ConcurrentHashMap.newKeySet();
   private final AtomicInteger failures = new AtomicInteger();
 
@@ -93,8 +95,15 @@ final class OrderProducers {
                     .namespace(NAMESPACE)
                     .key(customer)
                     .payload(
-                        "{\"run\":\"" + runId + "\",\"orderId\":" + orderId[0] + ",\"customer\":\""
-                            + customer + "\",\"amountCents\":" + amountCents + "}")
+                        "{\"run\":\""
+                            + runId
+                            + "\",\"orderId\":"
+                            + orderId[0]
+                            + ",\"customer\":\""
+                            + customer
+                            + "\",\"amountCents\":"
+                            + amountCents
+                            + "}")
                     .header("content-type", "application/json")
                     .build());
             if (rollback) {

@@ -79,22 +79,28 @@ public final class OrderServiceExample {
       out.printf(
           "SQS: %s%s, queue %s%n",
           sqs.endpoint(),
-          sqs.inProcess() ? " (ElasticMQ started in-process; pass --sqs-endpoint for a real one)" : "",
+          sqs.inProcess()
+              ? " (ElasticMQ started in-process; pass --sqs-endpoint for a real one)"
+              : "",
           queueUrl);
       out.printf(
           "running %d orders at %d/s with %d producers, %d processors (batch %d), every %s rolled back%n",
-          options.orders(), options.rate(), options.producers(), options.processors(),
+          options.orders(),
+          options.rate(),
+          options.producers(),
+          options.processors(),
           options.batchSize(),
           options.rollbackEvery() == 0 ? "none" : options.rollbackEvery() + "th");
 
       SqsPublisher publisher = SqsPublisher.builder(sqs.client()).queueUrl(queueUrl).build();
       AtomicLong published = new AtomicLong();
-      OutboxListener counting = new OutboxListener() {
-        @Override
-        public void onPublished(List<ClaimedEntry> entries) {
-          published.addAndGet(entries.size());
-        }
-      };
+      OutboxListener counting =
+          new OutboxListener() {
+            @Override
+            public void onPublished(List<ClaimedEntry> entries) {
+              published.addAndGet(entries.size());
+            }
+          };
       List<Outbox<Handle>> processors = new ArrayList<>();
       for (int i = 0; i < options.processors(); i++) {
         processors.add(
@@ -114,7 +120,9 @@ public final class OrderServiceExample {
       long start = System.nanoTime();
       OrderProducers producers = new OrderProducers(jdbi, processors.get(0), options, runId);
       QueueConsumer consumer = new QueueConsumer(sqs.client(), queueUrl, runId, 4).start();
-      Progress progress = new Progress(out, options.quiet(), start, producers, published, consumer, processors.get(0));
+      Progress progress =
+          new Progress(
+              out, options.quiet(), start, producers, published, consumer, processors.get(0));
       try {
         progress.start();
         producers.run();
@@ -130,8 +138,13 @@ public final class OrderServiceExample {
       }
       ExampleReport report =
           ExampleReport.of(
-              producers.committedAt, producers.rolledBack, producers.failures(), published.get(),
-              consumer.consumedAt, consumer.duplicates(), start);
+              producers.committedAt,
+              producers.rolledBack,
+              producers.failures(),
+              published.get(),
+              consumer.consumedAt,
+              consumer.duplicates(),
+              start);
       report.print(out);
       return report;
     }
@@ -151,13 +164,19 @@ public final class OrderServiceExample {
 
   private static void prepareTables(Jdbi jdbi, PostgresStorage storage) {
     storage.createSchema();
-    jdbi.useHandle(h -> {
-      h.execute("CREATE TABLE IF NOT EXISTS example_orders ("
-          + "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer text NOT NULL, "
-          + "amount_cents bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
-      // A clean slate, so leftovers of an interrupted run cannot blur this run's checks.
-      h.execute("TRUNCATE example_orders, " + storage.tableName() + ", " + storage.deadLetterTableName());
-    });
+    jdbi.useHandle(
+        h -> {
+          h.execute(
+              "CREATE TABLE IF NOT EXISTS example_orders ("
+                  + "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer text NOT NULL, "
+                  + "amount_cents bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
+          // A clean slate, so leftovers of an interrupted run cannot blur this run's checks.
+          h.execute(
+              "TRUNCATE example_orders, "
+                  + storage.tableName()
+                  + ", "
+                  + storage.deadLetterTableName());
+        });
   }
 
   /** The progress line, once a second. */
@@ -172,8 +191,14 @@ public final class OrderServiceExample {
     private Thread thread;
     private volatile boolean stopped;
 
-    Progress(PrintStream out, boolean quiet, long start, OrderProducers producers,
-        AtomicLong published, QueueConsumer consumer, Outbox<Handle> outbox) {
+    Progress(
+        PrintStream out,
+        boolean quiet,
+        long start,
+        OrderProducers producers,
+        AtomicLong published,
+        QueueConsumer consumer,
+        Outbox<Handle> outbox) {
       this.out = out;
       this.quiet = quiet;
       this.start = start;
@@ -187,16 +212,19 @@ public final class OrderServiceExample {
       if (quiet) {
         return;
       }
-      thread = new Thread(() -> {
-        while (!stopped) {
-          try {
-            Thread.sleep(1000); // a progress tick, not a wait for a result
-          } catch (InterruptedException e) {
-            return;
-          }
-          print();
-        }
-      }, "progress");
+      thread =
+          new Thread(
+              () -> {
+                while (!stopped) {
+                  try {
+                    Thread.sleep(1000); // a progress tick, not a wait for a result
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  print();
+                }
+              },
+              "progress");
       thread.setDaemon(true);
       thread.start();
     }
@@ -208,9 +236,14 @@ public final class OrderServiceExample {
       } catch (RuntimeException e) {
         backlog = -1;
       }
-      out.printf("[%5.1fs] written %d (%d rolled back) | published %d | consumed %d | backlog %d%n",
-          (System.nanoTime() - start) / 1e9, producers.written(), producers.rolledBack.size(),
-          published.get(), consumer.consumed(), backlog);
+      out.printf(
+          "[%5.1fs] written %d (%d rolled back) | published %d | consumed %d | backlog %d%n",
+          (System.nanoTime() - start) / 1e9,
+          producers.written(),
+          producers.rolledBack.size(),
+          published.get(),
+          consumer.consumed(),
+          backlog);
     }
 
     void stop() throws InterruptedException {

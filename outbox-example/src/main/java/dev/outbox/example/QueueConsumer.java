@@ -27,12 +27,13 @@ final class QueueConsumer implements AutoCloseable {
   private final String runId;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopped;
+
   /** Order id → System.nanoTime() at first receipt. */
   final Map<Long, Long> consumedAt = new ConcurrentHashMap<>();
+
   private final Map<Long, Boolean> seenEntries = new ConcurrentHashMap<>();
   private final AtomicInteger duplicates = new AtomicInteger();
   private final AtomicInteger foreign = new AtomicInteger();
-
 
   QueueConsumer(SqsAsyncClient sqs, String queueUrl, String runId, int threads) {
     this.sqs = sqs;
@@ -56,8 +57,11 @@ final class QueueConsumer implements AutoCloseable {
       try {
         response =
             sqs.receiveMessage(
-                    r -> r.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
-                        .messageAttributeNames("All"))
+                    r ->
+                        r.queueUrl(queueUrl)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(1)
+                            .messageAttributeNames("All"))
                 .join();
       } catch (RuntimeException e) {
         if (!stopped) {
@@ -69,8 +73,11 @@ final class QueueConsumer implements AutoCloseable {
       List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
       for (Message m : response.messages()) {
         handle(m, now);
-        done.add(DeleteMessageBatchRequestEntry.builder()
-            .id(Integer.toString(done.size())).receiptHandle(m.receiptHandle()).build());
+        done.add(
+            DeleteMessageBatchRequestEntry.builder()
+                .id(Integer.toString(done.size()))
+                .receiptHandle(m.receiptHandle())
+                .build());
       }
       if (!done.isEmpty()) {
         sqs.deleteMessageBatch(d -> d.queueUrl(queueUrl).entries(done)).join();

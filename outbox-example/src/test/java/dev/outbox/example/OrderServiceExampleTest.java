@@ -24,8 +24,15 @@ class OrderServiceExampleTest {
             + " to run the example against a database; .ci/run does");
     ExampleOptions options =
         ExampleOptions.parse(
-            new String[] {"--orders=400", "--rate=400", "--producers=3", "--processors=2",
-                "--batch-size=50", "--rollback-every=5", "--timeout-seconds=60"},
+            new String[] {
+              "--orders=400",
+              "--rate=400",
+              "--producers=3",
+              "--processors=2",
+              "--batch-size=50",
+              "--rollback-every=5",
+              "--timeout-seconds=60"
+            },
             Map.of(ExampleOptions.ENV_JDBC_URL, url));
     ByteArrayOutputStream output = new ByteArrayOutputStream();
 
@@ -47,7 +54,8 @@ class OrderServiceExampleTest {
   @Test
   void badOptionsAreNamed() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> ExampleOptions.parse(new String[] {"--orders=0", "--rate=x", "--nope=1"}, Map.of()))
+            () ->
+                ExampleOptions.parse(new String[] {"--orders=0", "--rate=x", "--nope=1"}, Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--orders is 0; allowed 1 to 10000000")
         .hasMessageContaining("--rate is 'x', not a whole number")

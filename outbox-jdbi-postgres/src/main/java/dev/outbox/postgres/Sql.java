@@ -145,7 +145,7 @@ final class Sql {
   private static String countAndNotify(boolean notify) {
     return notify
         ? "SELECT count(*) AS n, CASE WHEN count(*) > 0 THEN pg_notify(:channel, '') END AS"
-              + " notified FROM ins"
+            + " notified FROM ins"
         : "SELECT count(*) AS n FROM ins";
   }
 }

@@ -31,7 +31,9 @@ public final class CrashWorker {
                         h -> {
                           PreparedBatch batch =
                               h.prepareBatch(
-                                  "INSERT INTO " + deliveries + " (entry_id, processor) VALUES (?, ?)");
+                                  "INSERT INTO "
+                                      + deliveries
+                                      + " (entry_id, processor) VALUES (?, ?)");
                           for (ClaimedEntry e : entries) {
                             batch.bind(0, e.id()).bind(1, processorId).add();
                           }

@@ -189,7 +189,9 @@ final class BatchSender {
     for (BatchResultErrorEntry f : response.failed()) {
       PreparedEntry p = byBatchId.remove(f.id());
       if (p == null) {
-        log.warn("SQS reported a failure for batch entry {} that was not sent to {}", f.id(),
+        log.warn(
+            "SQS reported a failure for batch entry {} that was not sent to {}",
+            f.id(),
             batch.queueUrl);
         continue;
       }
@@ -214,7 +216,9 @@ final class BatchSender {
     for (SendMessageBatchResultEntry s : response.successful()) {
       PreparedEntry p = byBatchId.remove(s.id());
       if (p == null) {
-        log.warn("SQS reported success for batch entry {} that was not sent to {}", s.id(),
+        log.warn(
+            "SQS reported success for batch entry {} that was not sent to {}",
+            s.id(),
             batch.queueUrl);
         continue;
       }
@@ -271,12 +275,7 @@ final class BatchSender {
   private static SqsEntryException failure(PreparedEntry p, Throwable cause) {
     String code = Failures.errorCode(cause);
     return new SqsEntryException(
-        "SendMessageBatch to "
-            + p.queueUrl()
-            + " carrying message "
-            + p.id()
-            + " failed: "
-            + cause,
+        "SendMessageBatch to " + p.queueUrl() + " carrying message " + p.id() + " failed: " + cause,
         p.id(),
         p.queueUrl(),
         code,

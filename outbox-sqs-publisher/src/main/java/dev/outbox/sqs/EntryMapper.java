@@ -35,7 +35,8 @@ final class EntryMapper {
   private final Function<byte[], String> groupIdFunction;
   private final String defaultGroupId;
 
-  EntryMapper(int maxMessageBytes, Function<byte[], String> groupIdFunction, String defaultGroupId) {
+  EntryMapper(
+      int maxMessageBytes, Function<byte[], String> groupIdFunction, String defaultGroupId) {
     this.maxMessageBytes = maxMessageBytes;
     this.groupIdFunction = groupIdFunction;
     this.defaultGroupId = defaultGroupId;
@@ -110,7 +111,8 @@ final class EntryMapper {
     for (Map.Entry<String, String> h : m.headers().entrySet()) {
       String problem = attributeNameProblem(h.getKey());
       if (problem != null) {
-        throw reject(id, queueUrl, "message " + id + " has header '" + h.getKey() + "': " + problem);
+        throw reject(
+            id, queueUrl, "message " + id + " has header '" + h.getKey() + "': " + problem);
       }
       if (h.getValue().isEmpty()) {
         throw reject(
@@ -255,8 +257,8 @@ final class EntryMapper {
   }
 
   /**
-   * The bytes as a String when they are valid UTF-8 made only of characters SQS accepts in a
-   * body, else {@code null}.
+   * The bytes as a String when they are valid UTF-8 made only of characters SQS accepts in a body,
+   * else {@code null}.
    */
   static String asSqsText(byte[] bytes) {
     String text;
@@ -314,7 +316,9 @@ final class EntryMapper {
 
   private static long attributeBytes(String name, MessageAttributeValue v) {
     long value =
-        v.binaryValue() != null ? v.binaryValue().asByteArrayUnsafe().length : utf8Length(v.stringValue());
+        v.binaryValue() != null
+            ? v.binaryValue().asByteArrayUnsafe().length
+            : utf8Length(v.stringValue());
     return utf8Length(name) + utf8Length(v.dataType()) + value;
   }
 
@@ -330,7 +334,8 @@ final class EntryMapper {
         n += 1;
       } else if (c < 0x800) {
         n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
           && Character.isLowSurrogate(s.charAt(i + 1))) {
         n += 4;
         i++;

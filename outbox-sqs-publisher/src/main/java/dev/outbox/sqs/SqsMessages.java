@@ -86,15 +86,23 @@ public final class SqsMessages {
       return new byte[0];
     }
     throw new IllegalArgumentException(
-        "message " + message.messageId() + " has " + ENCODING + " '" + value + "'; known: "
-            + BASE64 + ", " + EMPTY);
+        "message "
+            + message.messageId()
+            + " has "
+            + ENCODING
+            + " '"
+            + value
+            + "'; known: "
+            + BASE64
+            + ", "
+            + EMPTY);
   }
 
   /**
    * The outbox entry id of a received message: deduplicate by it.
    *
-   * @throws IllegalArgumentException when the message has no {@value #ENTRY_ID} attribute (not
-   *     sent by {@link SqsPublisher}, or received without {@code messageAttributeNames("All")})
+   * @throws IllegalArgumentException when the message has no {@value #ENTRY_ID} attribute (not sent
+   *     by {@link SqsPublisher}, or received without {@code messageAttributeNames("All")})
    */
   public static long entryId(Message message) {
     MessageAttributeValue id = message.messageAttributes().get(ENTRY_ID);

@@ -32,9 +32,9 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
  * <p>A batch is split per queue into SendMessageBatch requests of at most {@code maxBatchEntries}
  * entries and {@code maxBatchBytes} bytes, sent concurrently (at most {@code maxInFlightRequests}
  * at a time). On a FIFO queue (URL ending in {@code .fifo}) a request waits for the earlier
- * requests holding messages of the same message group, so every group reaches SQS in outbox
- * order; once a message of a group fails retryably, the group's later messages of the same call
- * are held back (and reported retryable) rather than sent ahead of it.
+ * requests holding messages of the same message group, so every group reaches SQS in outbox order;
+ * once a message of a group fails retryably, the group's later messages of the same call are held
+ * back (and reported retryable) rather than sent ahead of it.
  *
  * <p>Every outcome is mapped back to its entry id: a failure SQS reports for one entry, a request
  * that failed as a whole, or an entry SQS's response does not mention (never counted as sent).

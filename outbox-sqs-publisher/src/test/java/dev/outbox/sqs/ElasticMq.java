@@ -22,8 +22,8 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
 /**
- * An ElasticMQ server started in-process on a free loopback port, and an SDK client pointed at
- * it. One per test class: {@link #start()} in {@code @BeforeAll}, {@link #close()} in
+ * An ElasticMQ server started in-process on a free loopback port, and an SDK client pointed at it.
+ * One per test class: {@link #start()} in {@code @BeforeAll}, {@link #close()} in
  * {@code @AfterAll}.
  */
 final class ElasticMq implements AutoCloseable {
@@ -75,7 +75,10 @@ final class ElasticMq implements AutoCloseable {
 
   /** A URL of this server naming a queue that does not exist. */
   String missingQueueUrl() {
-    return "http://127.0.0.1:" + port + "/000000000000/no-such-queue-" + QUEUE_COUNTER.incrementAndGet();
+    return "http://127.0.0.1:"
+        + port
+        + "/000000000000/no-such-queue-"
+        + QUEUE_COUNTER.incrementAndGet();
   }
 
   /**

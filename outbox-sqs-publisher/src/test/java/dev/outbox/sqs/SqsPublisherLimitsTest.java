@@ -62,7 +62,8 @@ class SqsPublisherLimitsTest {
           expected.put(e.id(), reason);
         });
     ClaimedEntry tooMany = entry(headers(message(), 9).build());
-    expected.put(tooMany.id(), "has 11 attributes (9 headers + 2 set by the outbox); SQS allows 10");
+    expected.put(
+        tooMany.id(), "has 11 attributes (9 headers + 2 set by the outbox); SQS allows 10");
     ClaimedEntry emptyValue = entry(message().header("empty", "").build());
     expected.put(emptyValue.id(), "attribute values must not be empty");
     ClaimedEntry controlChar = entry(message().header("ctl", "a\u0001b").build());
@@ -138,7 +139,8 @@ class SqsPublisherLimitsTest {
 
     Map<Long, String> groups = new LinkedHashMap<>();
     for (var m : sqs.receive(url, 3, WAIT)) {
-      groups.put(SqsMessages.entryId(m), m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID));
+      groups.put(
+          SqsMessages.entryId(m), m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID));
     }
     assertThat(groups.get(ascii.id())).isEqualTo("customer-42");
     assertThat(groups.get(unicode.id())).startsWith("sha256-").hasSize(7 + 64);
@@ -157,7 +159,8 @@ class SqsPublisherLimitsTest {
     assertThat(failure.failureOf(spaced.id()).permanent()).isTrue();
     assertThat(failure.failureOf(spaced.id()).cause())
         .hasMessageContaining("FIFO message group id 'has space'");
-    assertThat(sqs.receive(url, 1, WAIT).stream().map(SqsMessages::entryId)).containsExactly(ok.id());
+    assertThat(sqs.receive(url, 1, WAIT).stream().map(SqsMessages::entryId))
+        .containsExactly(ok.id());
   }
 
   @Test
@@ -171,7 +174,8 @@ class SqsPublisherLimitsTest {
     ClaimedEntry lost = entry(message().namespace("elsewhere").build());
 
     PublishException failure =
-        catchThrowableOfType(PublishException.class, () -> publisher.publish(List.of(lost, routed)));
+        catchThrowableOfType(
+            PublishException.class, () -> publisher.publish(List.of(lost, routed)));
 
     assertThat(failure.failures().keySet()).containsExactly(lost.id());
     assertThat(failure.failureOf(lost.id()).permanent()).isTrue();

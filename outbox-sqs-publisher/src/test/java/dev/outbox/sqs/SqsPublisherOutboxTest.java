@@ -107,7 +107,8 @@ class SqsPublisherOutboxTest {
     Map<String, List<Integer>> seqByGroup = new LinkedHashMap<>();
     for (software.amazon.awssdk.services.sqs.model.Message m : gotLedger) {
       String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
-      assertThat(group).isEqualTo(new String(SqsMessages.key(m), java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(group)
+          .isEqualTo(new String(SqsMessages.key(m), java.nio.charset.StandardCharsets.UTF_8));
       assertThat(m.attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID))
           .isEqualTo(Long.toString(SqsMessages.entryId(m)));
       seqByGroup
@@ -163,7 +164,8 @@ class SqsPublisherOutboxTest {
             (id, f) -> {
               assertThat(f.permanent()).as("entry %d permanent", id).isTrue();
               assertThat(f.cause()).isInstanceOf(SqsEntryException.class);
-              String text = f.cause().getMessage() + " " + ((SqsEntryException) f.cause()).errorCode();
+              String text =
+                  f.cause().getMessage() + " " + ((SqsEntryException) f.cause()).errorCode();
               assertThat(text).as("reason of %d", id).contains(expectedReason.get(id));
             });
     List<Long> received =

@@ -27,8 +27,7 @@ public final class FakeClock implements Clock {
   private record Waiter(Instant deadline, long seq, CompletableFuture<Void> future) {}
 
   private final PriorityQueue<Waiter> waiters =
-      new PriorityQueue<>(
-          Comparator.comparing(Waiter::deadline).thenComparingLong(Waiter::seq));
+      new PriorityQueue<>(Comparator.comparing(Waiter::deadline).thenComparingLong(Waiter::seq));
   private Instant now;
   private long seq;
 
@@ -119,7 +118,12 @@ public final class FakeClock implements Clock {
       long left = end - System.nanoTime();
       if (left <= 0) {
         throw new AssertionError(
-            "expected " + count + " pending waits within " + timeout + " but saw " + waiters.size());
+            "expected "
+                + count
+                + " pending waits within "
+                + timeout
+                + " but saw "
+                + waiters.size());
       }
       try {
         wait(Math.max(1, left / 1_000_000));

@@ -42,8 +42,8 @@ import org.junit.jupiter.api.Timeout;
  * }
  * }</pre>
  *
- * <p>Time is passed explicitly (from {@link FakeClock#DEFAULT_START} onwards), never read from
- * a real clock, so every lease and backoff decision is deterministic. Instants are compared at
+ * <p>Time is passed explicitly (from {@link FakeClock#DEFAULT_START} onwards), never read from a
+ * real clock, so every lease and backoff decision is deterministic. Instants are compared at
  * microsecond precision, the finest most databases keep.
  *
  * @param <T> the storage's transaction handle
@@ -87,10 +87,13 @@ public abstract class ProcessorStorageContract<T> {
     inTransaction(txn -> storage.publish(txn, now, messages));
   }
 
-  /** {@code n} simple messages in namespace {@code ns}, payloads {@code "ns-0"}, {@code "ns-1"}... */
+  /**
+   * {@code n} simple messages in namespace {@code ns}, payloads {@code "ns-0"}, {@code "ns-1"}...
+   */
   protected static List<Message> messages(String ns, int n) {
     return IntStream.range(0, n)
-        .mapToObj(i -> Message.builder().namespace(ns).key("k" + (i % 7)).payload(ns + "-" + i).build())
+        .mapToObj(
+            i -> Message.builder().namespace(ns).key("k" + (i % 7)).payload(ns + "-" + i).build())
         .toList();
   }
 
@@ -125,7 +128,12 @@ public abstract class ProcessorStorageContract<T> {
     headers.put("empty", "");
     List<Message> written =
         List.of(
-            Message.builder().namespace("orders").key(allBytes).payload(allBytes).headers(headers).build(),
+            Message.builder()
+                .namespace("orders")
+                .key(allBytes)
+                .payload(allBytes)
+                .headers(headers)
+                .build(),
             Message.builder().namespace("orders").key(new byte[0]).payload("{\"id\":2}").build(),
             Message.builder().namespace("payments").payload(new byte[0]).build(),
             Message.builder().namespace("payments").key("ключ").payload("π ≈ 3.14159").build());
@@ -259,7 +267,9 @@ public abstract class ProcessorStorageContract<T> {
     assertThat(storage.renew("p2", ids(claimed), later)).as("not p2's to renew").isZero();
     assertThat(storage.renew("p1", ids(claimed), later)).isEqualTo(2);
 
-    assertThat(claim("p2", T0.plus(LEASE).plusSeconds(1), 10)).as("renewed past the lease").isEmpty();
+    assertThat(claim("p2", T0.plus(LEASE).plusSeconds(1), 10))
+        .as("renewed past the lease")
+        .isEmpty();
     assertThat(claim("p2", later, 10)).hasSize(2);
   }
 
@@ -281,7 +291,8 @@ public abstract class ProcessorStorageContract<T> {
     List<ClaimedEntry> claimed = claim("p1", T0, 10);
     Instant retryAt = T0.plusSeconds(10);
 
-    int failed = storage.fail("p1", List.of(new FailedEntry(claimed.get(0).id(), 1, retryAt, "boom")));
+    int failed =
+        storage.fail("p1", List.of(new FailedEntry(claimed.get(0).id(), 1, retryAt, "boom")));
     storage.delete("p1", List.of(claimed.get(1).id()));
 
     assertThat(failed).isEqualTo(1);
@@ -333,7 +344,8 @@ public abstract class ProcessorStorageContract<T> {
     ClaimedEntry victim = claimed.get(0);
     Instant at = T0.plusSeconds(3);
 
-    int moved = storage.deadLetter("p1", List.of(new FailedEntry(victim.id(), 5, at, "too big")), at);
+    int moved =
+        storage.deadLetter("p1", List.of(new FailedEntry(victim.id(), 5, at, "too big")), at);
 
     assertThat(moved).isEqualTo(1);
     List<DeadLetter> dead = storage.deadLetters(0, 10);
@@ -377,8 +389,12 @@ public abstract class ProcessorStorageContract<T> {
     List<DeadLetter> page2 = storage.deadLetters(page1.get(1).id(), 2);
     List<DeadLetter> page3 = storage.deadLetters(page2.get(1).id(), 2);
 
-    assertThat(page1).extracting(DeadLetter::lastError).containsExactly("error of m-0", "error of m-1");
-    assertThat(page2).extracting(DeadLetter::lastError).containsExactly("error of m-2", "error of m-3");
+    assertThat(page1)
+        .extracting(DeadLetter::lastError)
+        .containsExactly("error of m-0", "error of m-1");
+    assertThat(page2)
+        .extracting(DeadLetter::lastError)
+        .containsExactly("error of m-2", "error of m-3");
     assertThat(page3).extracting(DeadLetter::lastError).containsExactly("error of m-4");
   }
 
@@ -398,8 +414,12 @@ public abstract class ProcessorStorageContract<T> {
     int requeued = storage.requeueDeadLetters(List.of(claimed.get(1).id(), 99999L), later);
 
     assertThat(requeued).isEqualTo(1);
-    assertThat(storage.deadLetters(0, 10)).extracting(DeadLetter::id).containsExactly(claimed.get(0).id());
-    assertThat(claim("p2", later.minusMillis(1), 10)).as("available from the requeue time").isEmpty();
+    assertThat(storage.deadLetters(0, 10))
+        .extracting(DeadLetter::id)
+        .containsExactly(claimed.get(0).id());
+    assertThat(claim("p2", later.minusMillis(1), 10))
+        .as("available from the requeue time")
+        .isEmpty();
     List<ClaimedEntry> back = claim("p2", later, 10);
     assertThat(back).hasSize(1);
     assertThat(back.get(0).id()).isEqualTo(claimed.get(1).id());
@@ -443,7 +463,10 @@ public abstract class ProcessorStorageContract<T> {
     List<ClaimedEntry> claimed = claim("p1", T0.plusSeconds(10), 4); // 4 claimed until T0+40s
     storage.delete("p1", List.of(claimed.get(0).id())); // 5 pending, 3 claimed
     storage.fail(
-        "p1", List.of(new FailedEntry(claimed.get(1).id(), 1, T0.plusSeconds(100), "x"))); // 2 claimed, 1 failing
+        "p1",
+        List.of(
+            new FailedEntry(
+                claimed.get(1).id(), 1, T0.plusSeconds(100), "x"))); // 2 claimed, 1 failing
     if (storage.supportsDeadLetters()) {
       storage.deadLetter("p1", List.of(new FailedEntry(claimed.get(2).id(), 2, T0, "y")), T0);
     }
@@ -503,9 +526,13 @@ public abstract class ProcessorStorageContract<T> {
     clock.advance(Duration.ofSeconds(1));
     assertThat(outbox.pumpOutbox().published()).isEqualTo(1);
 
-    assertThat(publisher.published()).singleElement().extracting(ClaimedEntry::attempts).isEqualTo(2);
+    assertThat(publisher.published())
+        .singleElement()
+        .extracting(ClaimedEntry::attempts)
+        .isEqualTo(2);
     assertThat(storage.claim("p", clock.now().plusSeconds(3600), clock.now().plusSeconds(7200), 10))
-        .as("deleted once published").isEmpty();
+        .as("deleted once published")
+        .isEmpty();
   }
 
   @Test
@@ -515,28 +542,41 @@ public abstract class ProcessorStorageContract<T> {
     RecordingPublisher publisher =
         new RecordingPublisher().failWhen(e -> e.message().payloadAsString().startsWith("poison"));
     Outbox<T> outbox = outbox(clock, publisher, 2);
-    inTransaction(txn -> outbox.publish(txn, List.of(
-        Message.builder().namespace("d").payload("poison-1").build(),
-        Message.builder().namespace("d").payload("healthy").build(),
-        Message.builder().namespace("d").payload("poison-2").build())));
+    inTransaction(
+        txn ->
+            outbox.publish(
+                txn,
+                List.of(
+                    Message.builder().namespace("d").payload("poison-1").build(),
+                    Message.builder().namespace("d").payload("healthy").build(),
+                    Message.builder().namespace("d").payload("poison-2").build())));
 
     outbox.pumpOutbox();
     clock.advance(Duration.ofSeconds(10));
     outbox.pumpOutbox();
 
     List<DeadLetter> dead = outbox.deadLetters().list(10);
-    assertThat(dead).extracting(d -> d.message().payloadAsString()).containsExactly("poison-1", "poison-2");
-    assertThat(dead).allSatisfy(d -> {
-      assertThat(d.attempts()).isEqualTo(2);
-      assertThat(d.lastError()).contains("RecordingPublisher was told to fail entry " + d.id());
-    });
+    assertThat(dead)
+        .extracting(d -> d.message().payloadAsString())
+        .containsExactly("poison-1", "poison-2");
+    assertThat(dead)
+        .allSatisfy(
+            d -> {
+              assertThat(d.attempts()).isEqualTo(2);
+              assertThat(d.lastError())
+                  .contains("RecordingPublisher was told to fail entry " + d.id());
+            });
     assertThat(outbox.stats().pending()).as("nothing left to block the outbox").isZero();
 
     publisher.succeed();
     assertThat(outbox.deadLetters().requeue(dead.get(0).id())).isEqualTo(1);
     assertThat(outbox.pumpOutbox().published()).isEqualTo(1);
-    assertThat(publisher.published()).filteredOn(e -> e.id() == dead.get(0).id())
-        .singleElement().extracting(ClaimedEntry::attempts).as("attempts reset").isEqualTo(0);
+    assertThat(publisher.published())
+        .filteredOn(e -> e.id() == dead.get(0).id())
+        .singleElement()
+        .extracting(ClaimedEntry::attempts)
+        .as("attempts reset")
+        .isEqualTo(0);
     assertThat(outbox.deadLetters().purge(dead.get(1).id())).isEqualTo(1);
     assertThat(outbox.deadLetters().list(10)).isEmpty();
     assertThat(publisher.distinctCount()).isEqualTo(2);

@@ -36,7 +36,8 @@ public abstract class PublisherContract {
    * The messages the broker received in the namespace, waiting (at most {@code timeout}) until at
    * least {@code atLeast} arrived; may return more when the broker delivered duplicates.
    */
-  protected abstract List<ReceivedMessage> received(String namespace, int atLeast, Duration timeout);
+  protected abstract List<ReceivedMessage> received(
+      String namespace, int atLeast, Duration timeout);
 
   /** A namespace this publisher routes. */
   protected String namespace() {
@@ -96,7 +97,8 @@ public abstract class PublisherContract {
 
     publisher().publish(batch);
 
-    Map<Long, ReceivedMessage> got = byEntryId(received(namespace(), batch.size(), receiveTimeout()));
+    Map<Long, ReceivedMessage> got =
+        byEntryId(received(namespace(), batch.size(), receiveTimeout()));
     for (ClaimedEntry e : batch) {
       ReceivedMessage r = got.get(e.id());
       assertThat(r).as("entry %d arrived", e.id()).isNotNull();
@@ -117,7 +119,8 @@ public abstract class PublisherContract {
 
     publisher().publish(batch);
 
-    Map<Long, ReceivedMessage> got = byEntryId(received(namespace(), batch.size(), receiveTimeout()));
+    Map<Long, ReceivedMessage> got =
+        byEntryId(received(namespace(), batch.size(), receiveTimeout()));
     assertThat(got.keySet()).containsAll(batch.stream().map(ClaimedEntry::id).toList());
   }
 
@@ -159,9 +162,9 @@ public abstract class PublisherContract {
     assertThat(failure).as("a PublishException").isNotNull();
     assertThat(failure.failures().keySet()).containsExactlyInAnyOrderElementsOf(bad);
     assertThat(failure.errorCount()).isEqualTo(bad.size());
-    List<Long> good =
-        batch.stream().map(ClaimedEntry::id).filter(id -> !bad.contains(id)).toList();
-    Map<Long, ReceivedMessage> got = byEntryId(received(namespace(), good.size(), receiveTimeout()));
+    List<Long> good = batch.stream().map(ClaimedEntry::id).filter(id -> !bad.contains(id)).toList();
+    Map<Long, ReceivedMessage> got =
+        byEntryId(received(namespace(), good.size(), receiveTimeout()));
     assertThat(got.keySet()).containsAll(good).doesNotContainAnyElementsOf(bad);
   }
 }

@@ -3,8 +3,7 @@ package dev.outbox.testkit;
 import java.util.Map;
 
 /**
- * A message as a consumer of the broker received it, decoded by the publisher contract's
- * subclass.
+ * A message as a consumer of the broker received it, decoded by the publisher contract's subclass.
  *
  * @param entryId the outbox entry id the publisher sent along
  * @param namespace the namespace, or {@code null} when the broker does not carry it

@@ -108,8 +108,8 @@ public final class RecordingPublisher implements Publisher {
   }
 
   /**
-   * Runs {@code hook} at the start of every {@link #publish} call, outside this publisher's lock:
-   * a test can block a batch there (a latch) to act while it is in flight.
+   * Runs {@code hook} at the start of every {@link #publish} call, outside this publisher's lock: a
+   * test can block a batch there (a latch) to act while it is in flight.
    */
   public RecordingPublisher beforePublish(Consumer<List<ClaimedEntry>> hook) {
     this.beforePublish = hook;
@@ -157,8 +157,8 @@ public final class RecordingPublisher implements Publisher {
   }
 
   /**
-   * Blocks (in real time, at most {@code timeout}) until at least {@code distinct} distinct
-   * entries were accepted.
+   * Blocks (in real time, at most {@code timeout}) until at least {@code distinct} distinct entries
+   * were accepted.
    *
    * @throws AssertionError when they were not in time
    */

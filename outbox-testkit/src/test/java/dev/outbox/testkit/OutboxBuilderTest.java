@@ -49,18 +49,32 @@ class OutboxBuilderTest {
         bad(b -> b.batchSize(10_001), "batchSize is 10001; allowed 1 to 10000"),
         bad(b -> b.processorId(" "), "processorId is ' '"),
         bad(b -> b.processorId("x".repeat(201)), "it must be 1 to 200 characters"),
-        bad(b -> b.claimDuration(Duration.ofMillis(10)), "claimDuration is PT0.01S; allowed PT0.1S to PT24H"),
+        bad(
+            b -> b.claimDuration(Duration.ofMillis(10)),
+            "claimDuration is PT0.01S; allowed PT0.1S to PT24H"),
         bad(b -> b.claimDuration(null), "claimDuration must not be null"),
-        bad(b -> b.processInterval(Duration.ZERO), "processInterval is PT0S; allowed PT0.001S to PT24H"),
+        bad(
+            b -> b.processInterval(Duration.ZERO),
+            "processInterval is PT0S; allowed PT0.001S to PT24H"),
         bad(b -> b.processInterval(Duration.ofDays(2)), "processInterval is PT48H"),
-        bad(b -> b.busyInterval(Duration.ofMillis(-1)), "busyInterval is PT-0.001S; allowed PT0S to PT24H"),
+        bad(
+            b -> b.busyInterval(Duration.ofMillis(-1)),
+            "busyInterval is PT-0.001S; allowed PT0S to PT24H"),
         bad(b -> b.maxAttempts(0), "maxAttempts is 0; allowed 1 or more"),
-        bad(b -> b.retryBackoff(Duration.ofSeconds(-1), Duration.ofSeconds(1)), "retryBackoff initial is PT-1S"),
-        bad(b -> b.retryBackoff(Duration.ofSeconds(10), Duration.ofSeconds(1)), "retryBackoff max (PT1S) is less than its initial value (PT10S)"),
+        bad(
+            b -> b.retryBackoff(Duration.ofSeconds(-1), Duration.ofSeconds(1)),
+            "retryBackoff initial is PT-1S"),
+        bad(
+            b -> b.retryBackoff(Duration.ofSeconds(10), Duration.ofSeconds(1)),
+            "retryBackoff max (PT1S) is less than its initial value (PT10S)"),
         bad(b -> b.retryJitter(1.5), "retryJitter is 1.5; allowed 0 to 1"),
         bad(b -> b.retryJitter(Double.NaN), "retryJitter is NaN"),
-        bad(b -> b.errorBackoff(Duration.ZERO, Duration.ofSeconds(1)), "errorBackoff initial is PT0S"),
-        bad(b -> b.errorBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)), "errorBackoff max (PT1S) is less"),
+        bad(
+            b -> b.errorBackoff(Duration.ZERO, Duration.ofSeconds(1)),
+            "errorBackoff initial is PT0S"),
+        bad(
+            b -> b.errorBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)),
+            "errorBackoff max (PT1S) is less"),
         bad(b -> b.maxMessageBytes(0), "maxMessageBytes is 0; allowed 1 to 67108864"),
         bad(b -> b.shutdownTimeout(Duration.ofHours(2)), "shutdownTimeout is PT2H"),
         bad(b -> b.clock(null), "clock must not be null"),
@@ -102,30 +116,31 @@ class OutboxBuilderTest {
 
   @Test
   void maxAttemptsNeedsAStorageThatKeepsDeadLetters() {
-    ProcessorStorage<Object> noDeadLetters = new ProcessorStorage<>() {
-      @Override
-      public void publish(Object txn, Instant now, List<Message> messages) {}
+    ProcessorStorage<Object> noDeadLetters =
+        new ProcessorStorage<>() {
+          @Override
+          public void publish(Object txn, Instant now, List<Message> messages) {}
 
-      @Override
-      public List<ClaimedEntry> claim(String p, Instant now, Instant deadline, int limit) {
-        return List.of();
-      }
+          @Override
+          public List<ClaimedEntry> claim(String p, Instant now, Instant deadline, int limit) {
+            return List.of();
+          }
 
-      @Override
-      public int delete(String p, Collection<Long> ids) {
-        return 0;
-      }
+          @Override
+          public int delete(String p, Collection<Long> ids) {
+            return 0;
+          }
 
-      @Override
-      public int renew(String p, Collection<Long> ids, Instant deadline) {
-        return 0;
-      }
+          @Override
+          public int renew(String p, Collection<Long> ids, Instant deadline) {
+            return 0;
+          }
 
-      @Override
-      public int fail(String p, List<FailedEntry> failures) {
-        return 0;
-      }
-    };
+          @Override
+          public int fail(String p, List<FailedEntry> failures) {
+            return 0;
+          }
+        };
 
     assertThatThrownBy(() -> Outbox.builder(noDeadLetters, publisher).maxAttempts(3).build())
         .hasMessageContaining("maxAttempts is 3 but")

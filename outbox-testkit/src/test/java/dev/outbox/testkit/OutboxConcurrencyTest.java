@@ -47,16 +47,23 @@ class OutboxConcurrencyTest {
       for (int p = 0; p < PRODUCERS; p++) {
         int producer = p;
         Outbox<Object> via = processors.get(p % PROCESSORS);
-        done.add(producers.submit(() -> {
-          for (int i = 0; i < PER_PRODUCER; i += 25) {
-            List<Message> tx = new ArrayList<>();
-            for (int j = i; j < i + 25; j++) {
-              tx.add(Message.builder().namespace("n").key("p" + producer).payload(producer + ":" + j).build());
-            }
-            via.publish(new Object(), tx);
-            via.wakeProcessor();
-          }
-        }));
+        done.add(
+            producers.submit(
+                () -> {
+                  for (int i = 0; i < PER_PRODUCER; i += 25) {
+                    List<Message> tx = new ArrayList<>();
+                    for (int j = i; j < i + 25; j++) {
+                      tx.add(
+                          Message.builder()
+                              .namespace("n")
+                              .key("p" + producer)
+                              .payload(producer + ":" + j)
+                              .build());
+                    }
+                    via.publish(new Object(), tx);
+                    via.wakeProcessor();
+                  }
+                }));
       }
       for (Future<?> f : done) {
         f.get(60, TimeUnit.SECONDS);
@@ -82,7 +89,9 @@ class OutboxConcurrencyTest {
     }
     assertThat(payloads).as("every message published at least once").containsAll(expected);
     assertThat(storage.size()).as("nothing left behind").isZero();
-    assertThat(publisher.seen()).as("the publisher really failed some").isGreaterThan(expected.size());
+    assertThat(publisher.seen())
+        .as("the publisher really failed some")
+        .isGreaterThan(expected.size());
     System.out.printf(
         "concurrency: %d messages, %d deliveries, %d duplicates, %d failed attempts%n",
         expected.size(),

@@ -72,7 +72,9 @@ class OutboxLoopTest {
     outbox.wakeProcessor();
 
     publisher.awaitDistinct(3, WAIT);
-    assertThat(clock.now()).as("no time passed: the wake-up, not the interval, did it").isEqualTo(before);
+    assertThat(clock.now())
+        .as("no time passed: the wake-up, not the interval, did it")
+        .isEqualTo(before);
   }
 
   @Test
@@ -90,10 +92,11 @@ class OutboxLoopTest {
 
   @Test
   void aBusyLoopPollsAtTheBusyIntervalUntilThreeEmptyPassesInARow() {
-    Outbox<Object> outbox =
-        started(outbox("p1", storage).busyInterval(Duration.ofMillis(20)));
+    Outbox<Object> outbox = started(outbox("p1", storage).busyInterval(Duration.ofMillis(20)));
     clock.awaitWaiters(1, WAIT);
-    assertThat(clock.nextDeadline()).as("idle: the full interval").isEqualTo(clock.now().plusSeconds(60));
+    assertThat(clock.nextDeadline())
+        .as("idle: the full interval")
+        .isEqualTo(clock.now().plusSeconds(60));
     outbox.publish(TXN, messages(3));
     clock.advance(Duration.ofSeconds(60));
     publisher.awaitDistinct(3, WAIT);
@@ -185,12 +188,13 @@ class OutboxLoopTest {
         started(
             outbox("p1", flaky)
                 .errorBackoff(Duration.ofSeconds(1), Duration.ofSeconds(3))
-                .listener(new OutboxListener() {
-                  @Override
-                  public void onPumpError(Throwable error, Duration backoff) {
-                    backoffs.add(backoff);
-                  }
-                }));
+                .listener(
+                    new OutboxListener() {
+                      @Override
+                      public void onPumpError(Throwable error, Duration backoff) {
+                        backoffs.add(backoff);
+                      }
+                    }));
     outbox.publish(TXN, messages(2));
 
     for (int failure = 1; failure <= 3; failure++) {
@@ -211,13 +215,13 @@ class OutboxLoopTest {
   @Test
   void anErrorThrownByThePublisherDoesNotKillTheLoop() {
     AtomicInteger calls = new AtomicInteger();
-    publisher.beforePublish(batch -> {
-      if (calls.getAndIncrement() == 0) {
-        throw new AssertionError("a bug in someone's publisher");
-      }
-    });
-    Outbox<Object> outbox =
-        started(outbox("p1", storage).claimDuration(Duration.ofSeconds(5)));
+    publisher.beforePublish(
+        batch -> {
+          if (calls.getAndIncrement() == 0) {
+            throw new AssertionError("a bug in someone's publisher");
+          }
+        });
+    Outbox<Object> outbox = started(outbox("p1", storage).claimDuration(Duration.ofSeconds(5)));
     clock.awaitWaiters(1, WAIT);
     outbox.publish(TXN, messages(1));
     outbox.wakeProcessor();
@@ -232,14 +236,17 @@ class OutboxLoopTest {
     assertThat(calls.get()).isGreaterThanOrEqualTo(2);
   }
 
-  /** Blocks the first published batch: counts down {@code inFlight}, then waits for {@code release}. */
+  /**
+   * Blocks the first published batch: counts down {@code inFlight}, then waits for {@code release}.
+   */
   private void holdFirstBatch(CountDownLatch inFlight, CountDownLatch release) {
-    publisher.beforePublish(batch -> {
-      if (inFlight.getCount() > 0) {
-        inFlight.countDown();
-        await(release);
-      }
-    });
+    publisher.beforePublish(
+        batch -> {
+          if (inFlight.getCount() > 0) {
+            inFlight.countDown();
+            await(release);
+          }
+        });
   }
 
   private static void await(CountDownLatch latch) {

@@ -67,8 +67,10 @@ class OutboxProcessingTest {
   void aPartialFailureDeletesOnlyTheSentMessages() {
     Outbox<Object> outbox = outbox("p1").build();
     outbox.publish(TXN, messages(6));
-    publisher.failWhen(e -> e.message().payloadAsString().equals("m-2")
-        || e.message().payloadAsString().equals("m-4"));
+    publisher.failWhen(
+        e ->
+            e.message().payloadAsString().equals("m-2")
+                || e.message().payloadAsString().equals("m-4"));
 
     PumpResult result = outbox.pumpOutbox();
 
@@ -93,10 +95,13 @@ class OutboxProcessingTest {
     PumpResult retry = outbox.pumpOutbox();
 
     assertThat(retry.published()).isEqualTo(1);
-    assertThat(publisher.published()).singleElement().satisfies(e -> {
-      assertThat(e.attempts()).isEqualTo(1);
-      assertThat(e.message().payloadAsString()).isEqualTo("m-0");
-    });
+    assertThat(publisher.published())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.attempts()).isEqualTo(1);
+              assertThat(e.message().payloadAsString()).isEqualTo("m-0");
+            });
     assertThat(storage.size()).isZero();
   }
 
@@ -152,11 +157,12 @@ class OutboxProcessingTest {
     a.publish(TXN, messages(40));
     // Interleave: a claims a batch and, while it is in flight, b pumps everything it can.
     List<Integer> bDuringA = new CopyOnWriteArrayList<>();
-    publisher.beforePublish(batch -> {
-      if (batch.get(0).message().payloadAsString().equals("m-0") && bDuringA.isEmpty()) {
-        bDuringA.add(b.pumpOutbox().published());
-      }
-    });
+    publisher.beforePublish(
+        batch -> {
+          if (batch.get(0).message().payloadAsString().equals("m-0") && bDuringA.isEmpty()) {
+            bDuringA.add(b.pumpOutbox().published());
+          }
+        });
 
     a.pumpOutbox();
     b.pumpOutbox();
@@ -172,17 +178,18 @@ class OutboxProcessingTest {
     Outbox<Object> outbox =
         outbox("p1")
             .maxAttempts(3)
-            .listener(new OutboxListener() {
-              @Override
-              public void onFailed(ClaimedEntry e, FailedEntry f, Throwable cause) {
-                events.add("failed " + f.attempts());
-              }
+            .listener(
+                new OutboxListener() {
+                  @Override
+                  public void onFailed(ClaimedEntry e, FailedEntry f, Throwable cause) {
+                    events.add("failed " + f.attempts());
+                  }
 
-              @Override
-              public void onDeadLettered(ClaimedEntry e, FailedEntry f, Throwable cause) {
-                events.add("dead " + f.attempts());
-              }
-            })
+                  @Override
+                  public void onDeadLettered(ClaimedEntry e, FailedEntry f, Throwable cause) {
+                    events.add("dead " + f.attempts());
+                  }
+                })
             .build();
     outbox.publish(TXN, messages(2));
     publisher.failWhen(e -> e.message().payloadAsString().equals("m-1"));
@@ -194,12 +201,16 @@ class OutboxProcessingTest {
 
     assertThat(events).containsExactly("failed 1", "failed 2", "dead 3");
     List<DeadLetter> dead = outbox.deadLetters().list(10);
-    assertThat(dead).singleElement().satisfies(d -> {
-      assertThat(d.message().payloadAsString()).isEqualTo("m-1");
-      assertThat(d.attempts()).isEqualTo(3);
-      assertThat(d.lastError()).contains("told to fail");
-      assertThat(d.deadLetteredAt()).isEqualTo(FakeClock.DEFAULT_START.plus(Duration.ofMinutes(2)));
-    });
+    assertThat(dead)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.message().payloadAsString()).isEqualTo("m-1");
+              assertThat(d.attempts()).isEqualTo(3);
+              assertThat(d.lastError()).contains("told to fail");
+              assertThat(d.deadLetteredAt())
+                  .isEqualTo(FakeClock.DEFAULT_START.plus(Duration.ofMinutes(2)));
+            });
     assertThat(storage.size()).isZero();
     assertThat(outbox.pumpOutbox()).isEqualTo(PumpResult.EMPTY);
   }
@@ -213,7 +224,8 @@ class OutboxProcessingTest {
     PumpResult result = outbox.pumpOutbox();
 
     assertThat(result).isEqualTo(new PumpResult(3, 2, 0, 1));
-    assertThat(outbox.deadLetters().list(10)).extracting(d -> d.message().payloadAsString())
+    assertThat(outbox.deadLetters().list(10))
+        .extracting(d -> d.message().payloadAsString())
         .containsExactly("m-0");
 
     publisher.succeed();
@@ -233,7 +245,8 @@ class OutboxProcessingTest {
 
     assertThat(result).isEqualTo(new PumpResult(4, 0, 4, 0));
     assertThat(storage.size()).isEqualTo(4);
-    assertThat(storage.lastErrors().values()).containsOnly("java.lang.IllegalStateException: connection reset");
+    assertThat(storage.lastErrors().values())
+        .containsOnly("java.lang.IllegalStateException: connection reset");
   }
 
   @Test
@@ -242,18 +255,19 @@ class OutboxProcessingTest {
     Outbox<Object> other = outbox("other").build();
     slow.publish(TXN, messages(3));
     List<PumpResult> othersTry = new CopyOnWriteArrayList<>();
-    publisher.beforePublish(batch -> {
-      if (othersTry.isEmpty()) {
-        // While "slow" publishes, 100 s pass: past the 30 s claim, in 10 s steps, each step
-        // releasing the renewal timer (due every 15 s) before the next.
-        for (int i = 0; i < 10; i++) {
-          clock.awaitWaiters(1, Duration.ofSeconds(5));
-          clock.advance(Duration.ofSeconds(10));
-          awaitRenewalDone();
-        }
-        othersTry.add(other.pumpOutbox());
-      }
-    });
+    publisher.beforePublish(
+        batch -> {
+          if (othersTry.isEmpty()) {
+            // While "slow" publishes, 100 s pass: past the 30 s claim, in 10 s steps, each step
+            // releasing the renewal timer (due every 15 s) before the next.
+            for (int i = 0; i < 10; i++) {
+              clock.awaitWaiters(1, Duration.ofSeconds(5));
+              clock.advance(Duration.ofSeconds(10));
+              awaitRenewalDone();
+            }
+            othersTry.add(other.pumpOutbox());
+          }
+        });
 
     slow.pumpOutbox();
 
@@ -315,12 +329,13 @@ class OutboxProcessingTest {
   void aListenerThatThrowsChangesNothing() {
     Outbox<Object> outbox =
         outbox("p1")
-            .listener(new OutboxListener() {
-              @Override
-              public void onPublished(List<ClaimedEntry> entries) {
-                throw new IllegalStateException("listener bug");
-              }
-            })
+            .listener(
+                new OutboxListener() {
+                  @Override
+                  public void onPublished(List<ClaimedEntry> entries) {
+                    throw new IllegalStateException("listener bug");
+                  }
+                })
             .build();
     outbox.publish(TXN, messages(3));
 

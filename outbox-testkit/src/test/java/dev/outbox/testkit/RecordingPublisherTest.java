@@ -28,28 +28,41 @@ class RecordingPublisherTest extends PublisherContract {
     publisher.awaitDistinct(atLeast, timeout);
     return publisher.published().stream()
         .filter(e -> e.message().namespace().equals(namespace))
-        .map(e -> new ReceivedMessage(
-            e.id(), namespace, e.message().key(), e.message().payload(), e.message().headers()))
+        .map(
+            e ->
+                new ReceivedMessage(
+                    e.id(),
+                    namespace,
+                    e.message().key(),
+                    e.message().payload(),
+                    e.message().headers()))
         .toList();
   }
 
   @Override
   protected Optional<ClaimedEntry> unpublishableEntry(long id) {
-    return Optional.of(new ClaimedEntry(
-        id, Message.builder().namespace("nowhere").payload("x").build(), FakeClock.DEFAULT_START, 0));
+    return Optional.of(
+        new ClaimedEntry(
+            id,
+            Message.builder().namespace("nowhere").payload("x").build(),
+            FakeClock.DEFAULT_START,
+            0));
   }
 
   @Test
   void failEveryNthCountsAcrossBatches() {
     RecordingPublisher p = new RecordingPublisher().failEveryNth(3);
     List<ClaimedEntry> first = List.of(entry(msg("a")), entry(msg("b")));
-    List<ClaimedEntry> second = List.of(entry(msg("c")), entry(msg("d")), entry(msg("e")), entry(msg("f")));
+    List<ClaimedEntry> second =
+        List.of(entry(msg("c")), entry(msg("d")), entry(msg("e")), entry(msg("f")));
 
     p.publish(first);
     PublishException e = catchThrowableOfType(PublishException.class, () -> p.publish(second));
 
     assertThat(e.failures().keySet()).containsExactly(second.get(0).id(), second.get(3).id());
-    assertThat(p.messages()).extracting(Message::payloadAsString).containsExactly("a", "b", "d", "e");
+    assertThat(p.messages())
+        .extracting(Message::payloadAsString)
+        .containsExactly("a", "b", "d", "e");
   }
 
   private static Message msg(String payload) {
