@@ -32,16 +32,6 @@ final class MySqlSql extends SqlDatabase {
   }
 
   @Override
-  String version() throws SQLException {
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT version()")) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  @Override
   void reset() throws SQLException {
     execute("TRUNCATE TABLE " + TABLE);
   }
@@ -53,29 +43,12 @@ final class MySqlSql extends SqlDatabase {
 
   @Override
   void loadBacklog(int n, byte[] payload) throws SQLException {
-    // Multi-row INSERTs of 1000 rows (rewriteBatchedStatements), 10 per transaction: portable
-    // across MySQL and MariaDB, which disagree on row generators.
-    LocalDateTime at = LocalDateTime.now(ZoneOffset.UTC).minusMinutes(1);
+    // Multi-row INSERTs of 1000 rows (rewriteBatchedStatements): portable across MySQL and
+    // MariaDB, which disagree on row generators.
     try (Connection c = ds.getConnection()) {
-      c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-        for (int i = 1; i <= n; i++) {
-          ps.setString(1, NAMESPACE);
-          ps.setBytes(2, key(i));
-          ps.setBytes(3, payload);
-          ps.setString(4, "{}");
-          ps.setObject(5, at);
-          ps.setObject(6, at);
-          ps.addBatch();
-          if (i % 1000 == 0 || i == n) {
-            ps.executeBatch();
-          }
-          if (i % 10_000 == 0 || i == n) {
-            c.commit();
-          }
-        }
+      for (int first = 1; first <= n; first += 1000) {
+        insertBatch(c, first, Math.min(1000, n - first + 1), payload);
       }
-      c.commit();
     }
     analyze();
   }

@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -46,16 +45,6 @@ final class PostgresSql extends SqlDatabase {
 
   PostgresSql(DataSource ds) {
     super(ds);
-  }
-
-  @Override
-  String version() throws SQLException {
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT version()")) {
-      rs.next();
-      return rs.getString(1);
-    }
   }
 
   @Override

@@ -32,7 +32,14 @@ abstract class SqlDatabase {
   }
 
   /** The server's version string. */
-  abstract String version() throws SQLException;
+  String version() throws SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT version()")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
 
   /** Empties the outbox table (and resets its id sequence). */
   abstract void reset() throws SQLException;
