@@ -1,6 +1,5 @@
 package dev.outbox;
 
-import dev.outbox.internal.SystemClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -21,8 +20,12 @@ public interface Clock {
    */
   CompletableFuture<Void> after(Duration delay);
 
-  /** The wall clock, with one shared daemon timer thread for {@link #after}. */
+  /**
+   * The wall clock, with one shared daemon timer thread for {@link #after} that ends after a second
+   * without waits. An {@link Outbox} built with this clock (or none) uses a wall clock of its own
+   * instead, whose thread comes from the outbox's thread factory and ends with {@code close()}.
+   */
   static Clock system() {
-    return SystemClock.INSTANCE;
+    return SystemClock.SHARED;
   }
 }

@@ -9,10 +9,10 @@ import java.util.List;
  */
 public final class DeadLetters {
 
-  private final ProcessorStorage<?> storage;
+  private final DeadLetterStorage storage;
   private final Clock clock;
 
-  DeadLetters(ProcessorStorage<?> storage, Clock clock) {
+  DeadLetters(DeadLetterStorage storage, Clock clock) {
     this.storage = storage;
     this.clock = clock;
   }

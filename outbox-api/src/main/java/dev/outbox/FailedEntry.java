@@ -4,12 +4,17 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * What the processor tells a {@link ProcessorStorage} about an entry whose publishing failed.
+ * What the processor tells a storage about a claimed entry it gives back unpublished: a failure to
+ * record, or an entry released after an outage.
+ *
+ * <p>Built by the core only; storages read it.
  *
  * @param id the entry's id
- * @param attempts the entry's new attempt count, failures included ({@code >= 1})
+ * @param attempts the entry's attempt count from now on ({@code >= 0}); unchanged from the claimed
+ *     entry's when the failure is not charged (a broker outage), one more when it is
  * @param retryAt when the entry may be claimed again; ignored when the entry is dead-lettered
- * @param error a description of the failure, at most {@value #MAX_ERROR_LENGTH} characters
+ * @param error a description of the failure, at most {@value #MAX_ERROR_LENGTH} characters, free of
+ *     NUL characters and lone surrogates (so every storage can keep it as text)
  */
 public record FailedEntry(long id, int attempts, Instant retryAt, String error) {
 
@@ -20,8 +25,8 @@ public record FailedEntry(long id, int attempts, Instant retryAt, String error) 
   public FailedEntry {
     Objects.requireNonNull(retryAt, "retryAt");
     Objects.requireNonNull(error, "error");
-    if (attempts < 1) {
-      throw new IllegalArgumentException("attempts must be >= 1, was " + attempts);
+    if (attempts < 0) {
+      throw new IllegalArgumentException("attempts must be >= 0, was " + attempts);
     }
     if (error.length() > MAX_ERROR_LENGTH) {
       throw new IllegalArgumentException(

@@ -23,6 +23,11 @@ import java.util.Objects;
  *   <li>{@code headers} (string map, possibly empty): metadata that travels with the message, such
  *       as trace context or content type. Names are non-empty; values are non-null.
  * </ul>
+ *
+ * <p>Text is kept exactly or refused, never altered: the namespace and headers may not contain a
+ * NUL character, and no text (namespace, headers, a key or payload given as a string) may contain a
+ * lone UTF-16 surrogate, which has no UTF-8 form. Such input fails at {@code build()} or at the
+ * setter, with the field and the index named.
  */
 public final class Message {
 
@@ -169,9 +174,13 @@ public final class Message {
       return this;
     }
 
-    /** Sets the key as UTF-8 bytes; {@code null} means no key. */
+    /**
+     * Sets the key as UTF-8 bytes; {@code null} means no key.
+     *
+     * @throws IllegalArgumentException when the key has a lone surrogate, which UTF-8 cannot carry
+     */
     public Builder key(String key) {
-      this.key = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+      this.key = key == null ? null : utf8("key", key);
       return this;
     }
 
@@ -181,13 +190,31 @@ public final class Message {
       return this;
     }
 
-    /** Sets the payload as UTF-8 bytes (required). */
+    /**
+     * Sets the payload as UTF-8 bytes (required).
+     *
+     * @throws IllegalArgumentException when the payload has a lone surrogate, which UTF-8 cannot
+     *     carry (it would silently become {@code ?})
+     */
     public Builder payload(String payload) {
-      this.payload = payload == null ? null : payload.getBytes(StandardCharsets.UTF_8);
+      this.payload = payload == null ? null : utf8("payload", payload);
       return this;
     }
 
-    /** Adds or replaces one header. */
+    private static byte[] utf8(String field, String text) {
+      String problem = Texts.problem(text, true);
+      if (problem != null) {
+        throw new IllegalArgumentException("Message " + field + " " + problem);
+      }
+      return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Adds or replaces one header.
+     *
+     * @throws IllegalArgumentException when the name is null or empty, the value is null, or either
+     *     has a NUL character or a lone surrogate (no storage can keep those exactly)
+     */
     public Builder header(String name, String value) {
       requireHeader(name, value);
       headers.put(name, value);
@@ -204,8 +231,8 @@ public final class Message {
     /**
      * Builds the message.
      *
-     * @throws IllegalArgumentException naming the field when the namespace or payload is missing or
-     *     the namespace is too long
+     * @throws IllegalArgumentException naming the field when the namespace or payload is missing,
+     *     the namespace is too long, or it has a NUL character or a lone surrogate
      */
     public Message build() {
       if (namespace == null || namespace.isBlank()) {
@@ -217,6 +244,10 @@ public final class Message {
                 + namespace.length()
                 + " characters long; the limit is "
                 + MAX_NAMESPACE_LENGTH);
+      }
+      String problem = Texts.problem(namespace, false);
+      if (problem != null) {
+        throw new IllegalArgumentException("Message namespace " + problem);
       }
       if (payload == null) {
         throw new IllegalArgumentException(
@@ -232,6 +263,14 @@ public final class Message {
       if (value == null) {
         throw new IllegalArgumentException(
             "Message header '" + name + "' has a null value; use an empty string or omit it");
+      }
+      String problem = Texts.problem(name, false);
+      if (problem != null) {
+        throw new IllegalArgumentException("Message header name " + problem);
+      }
+      problem = Texts.problem(value, false);
+      if (problem != null) {
+        throw new IllegalArgumentException("Message header '" + name + "' value " + problem);
       }
     }
   }

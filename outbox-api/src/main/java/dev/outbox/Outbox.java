@@ -1,17 +1,17 @@
 package dev.outbox;
 
-import dev.outbox.internal.Backoff;
-import dev.outbox.internal.BatchProcessor;
-import dev.outbox.internal.ProcessingLoop;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -48,11 +48,14 @@ public final class Outbox<T> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Outbox.class);
 
   private final ProcessorStorage<T> storage;
+  private final Publisher publisher;
   private final OutboxConfig config;
   private final Clock clock;
+  private final SystemClock ownClock; // null when the caller supplied a clock
   private final OutboxListener listener;
   private final ThreadFactory threadFactory;
   private final ExecutorService renewalExecutor;
+  private final ThreadPoolExecutor publishExecutor;
   private final BatchProcessor processor;
   private final ProcessingLoop loop;
   private final ReentrantLock pumpLock = new ReentrantLock();
@@ -62,20 +65,47 @@ public final class Outbox<T> implements AutoCloseable {
 
   private Outbox(Builder<T> b, OutboxConfig config) {
     this.storage = b.storage;
+    this.publisher = b.publisher;
     this.config = config;
-    this.clock = b.clock;
-    this.listener = b.listener;
     this.threadFactory = b.threadFactory;
+    if (b.clock == null || b.clock == SystemClock.SHARED) {
+      // The outbox's own wall clock: its timer thread comes from our thread factory and ends with
+      // close(), so a redeploy in the same JVM leaves no thread behind.
+      this.ownClock =
+          new SystemClock(named(b.threadFactory, "outbox-clock-" + config.processorId()));
+      this.clock = ownClock;
+    } else {
+      this.ownClock = null;
+      this.clock = b.clock;
+    }
+    this.listener = new Listeners(b.listeners);
     this.renewalExecutor =
         Executors.newSingleThreadExecutor(
             named(b.threadFactory, "outbox-lease-" + config.processorId()));
+    // A publish call runs on a thread of its own so that it can be abandoned after
+    // publishTimeout; an abandoned call that ignores its interrupt keeps its (daemon) thread and
+    // the next call gets a new one.
+    ThreadFactory publishThreads = named(b.threadFactory, "outbox-publish-" + config.processorId());
+    this.publishExecutor =
+        new ThreadPoolExecutor(
+            0,
+            Integer.MAX_VALUE,
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t = publishThreads.newThread(r);
+              t.setDaemon(true);
+              return t;
+            });
     this.processor =
         new BatchProcessor(
             b.storage,
-            b.publisher,
-            b.clock,
+            new PublishCall(b.publisher, clock, config.publishTimeout(), publishExecutor),
+            b.publisher.getClass().getName(),
+            clock,
             config,
-            b.listener,
+            listener,
             new Backoff(
                 config.retryBackoffInitial(),
                 config.retryBackoffMax(),
@@ -84,12 +114,12 @@ public final class Outbox<T> implements AutoCloseable {
             renewalExecutor);
     this.loop =
         new ProcessingLoop(
-            stop -> pump(() -> stop.getAsBoolean() || closed.get()).claimed() > 0,
-            b.clock,
+            stop -> pump(() -> stop.getAsBoolean() || closed.get()),
+            clock,
             config.processInterval(),
             config.busyInterval(),
             new Backoff(config.errorBackoffInitial(), config.errorBackoffMax(), 0.2, b.random),
-            b.listener,
+            listener,
             config.processorId());
   }
 
@@ -115,11 +145,14 @@ public final class Outbox<T> implements AutoCloseable {
 
   /**
    * Writes messages to the outbox inside the caller's open transaction. They are published after
-   * the transaction commits, and never if it rolls back. Call {@link #wakeProcessor()} after the
-   * commit to publish them at once rather than at the next interval.
+   * the transaction commits, and never if it rolls back. Each gets a message id (a UUID version 7)
+   * unique beyond its table, which publishers send along for consumers to deduplicate by. Call
+   * {@link #wakeProcessor()} after the commit to publish them at once rather than at the next
+   * interval.
    *
-   * @throws IllegalArgumentException when a message is null or larger than {@code maxMessageBytes};
-   *     nothing is written then
+   * @throws IllegalArgumentException when a message is null, larger than {@code maxMessageBytes},
+   *     or one the configured publisher could never deliver ({@link Publisher#checkDeliverable});
+   *     the message is named by its index and nothing is written
    * @throws IllegalStateException when this outbox is closed
    */
   public void publish(T txn, Message... messages) {
@@ -146,23 +179,36 @@ public final class Outbox<T> implements AutoCloseable {
       int size = m.sizeInBytes();
       if (size > config.maxMessageBytes()) {
         throw new IllegalArgumentException(
-            "message "
-                + i
-                + " (namespace "
-                + m.namespace()
-                + ") is "
+            describe(i, m)
+                + " is "
                 + size
                 + " bytes; maxMessageBytes is "
                 + config.maxMessageBytes());
       }
+      try {
+        publisher.checkDeliverable(m);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            describe(i, m)
+                + " can never be delivered by "
+                + publisher.getClass().getName()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
       checked.add(m);
     }
-    storage.publish(txn, clock.now(), checked);
-    try {
-      listener.onWritten(checked);
-    } catch (RuntimeException e) {
-      log.warn("an OutboxListener threw; ignored", e);
+    Instant now = clock.now();
+    List<NewEntry> entries = new ArrayList<>(checked.size());
+    for (Message m : checked) {
+      entries.add(new NewEntry(MessageIds.next(), m, now));
     }
+    storage.publish(txn, entries);
+    listener.onWritten(checked);
+  }
+
+  private static String describe(int index, Message m) {
+    return "message " + index + " (namespace " + m.namespace() + ")";
   }
 
   /**
@@ -228,29 +274,56 @@ public final class Outbox<T> implements AutoCloseable {
     return t != null && t.isAlive();
   }
 
-  /** Counts the backlog; see {@link OutboxStats}. */
+  /**
+   * How the background loop is doing: running or not, its last successful pass, failures in a row,
+   * and what stopped it if it stopped on its own. For health checks.
+   */
+  public OutboxHealth health() {
+    return loop.health(started.get(), isRunning());
+  }
+
+  /** Whether the storage counts its backlog, so {@link #stats()} works. */
+  public boolean supportsStats() {
+    return storage instanceof StatisticsStorage;
+  }
+
+  /**
+   * Counts the backlog; see {@link OutboxStats}.
+   *
+   * @throws UnsupportedOperationException when the storage is no {@link StatisticsStorage}
+   */
   public OutboxStats stats() {
-    return storage.stats(clock.now());
+    if (!(storage instanceof StatisticsStorage s)) {
+      throw new UnsupportedOperationException(
+          storage.getClass().getName() + " keeps no statistics (it is no StatisticsStorage)");
+    }
+    return s.stats(clock.now());
+  }
+
+  /** Whether the storage keeps dead letters, so {@link #deadLetters()} works. */
+  public boolean supportsDeadLetters() {
+    return storage instanceof DeadLetterStorage;
   }
 
   /**
    * Lists, requeues and purges dead letters.
    *
-   * @throws UnsupportedOperationException when the storage keeps none
+   * @throws UnsupportedOperationException when the storage is no {@link DeadLetterStorage}
    */
   public DeadLetters deadLetters() {
-    if (!storage.supportsDeadLetters()) {
+    if (!(storage instanceof DeadLetterStorage d)) {
       throw new UnsupportedOperationException(
-          storage.getClass().getName() + " keeps no dead letters");
+          storage.getClass().getName() + " keeps no dead letters (it is no DeadLetterStorage)");
     }
-    return new DeadLetters(storage, clock);
+    return new DeadLetters(d, clock);
   }
 
   /**
    * Stops the loop after the batch in hand (waiting up to {@code shutdownTimeout}, then
-   * interrupting it) and refuses further messages. Nothing is lost: entries not yet claimed stay in
-   * the storage, and an abandoned batch is claimable by others once its lease expires. Calling it
-   * again does nothing.
+   * interrupting it), waits as long again for a {@link #pumpOutbox()} running on another thread,
+   * then ends every thread this outbox made (loop, lease renewal, publish calls, its own clock) and
+   * refuses further messages. Nothing is lost: entries not yet claimed stay in the storage, and an
+   * abandoned batch is claimable by others once its lease expires. Calling it again does nothing.
    */
   @Override
   public void close() {
@@ -258,10 +331,11 @@ public final class Outbox<T> implements AutoCloseable {
       return;
     }
     loop.stop();
+    long waitMillis = Math.max(1, config.shutdownTimeout().toMillis());
     Thread t = loopThread;
-    if (t != null && t != Thread.currentThread()) {
-      try {
-        t.join(Math.max(1, config.shutdownTimeout().toMillis()));
+    try {
+      if (t != null && t != Thread.currentThread()) {
+        t.join(waitMillis);
         if (t.isAlive()) {
           log.warn(
               "outbox {} did not stop within {}; interrupting it",
@@ -270,15 +344,29 @@ public final class Outbox<T> implements AutoCloseable {
           t.interrupt();
           t.join(1000);
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
-    }
-    renewalExecutor.shutdownNow();
-    try {
-      renewalExecutor.awaitTermination(1, TimeUnit.SECONDS);
+      // A caller's own pumpOutbox() may still be publishing: its lease renewals need the executor.
+      if (pumpLock.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
+        pumpLock.unlock();
+      } else {
+        log.warn(
+            "a pumpOutbox() call on outbox {} did not finish within {}; closing anyway",
+            config.processorId(),
+            config.shutdownTimeout());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    renewalExecutor.shutdownNow();
+    publishExecutor.shutdownNow();
+    try {
+      renewalExecutor.awaitTermination(1, TimeUnit.SECONDS);
+      publishExecutor.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownClock != null) {
+      ownClock.shutdown();
     }
   }
 
@@ -323,6 +411,7 @@ public final class Outbox<T> implements AutoCloseable {
    *   <tr><td>errorBackoff</td><td>100 ms doubling to 30 s</td><td>1 ms to 1 day</td></tr>
    *   <tr><td>maxMessageBytes</td><td>1 MiB</td><td>1 byte to 64 MiB</td></tr>
    *   <tr><td>shutdownTimeout</td><td>10 s</td><td>0 to 1 hour</td></tr>
+   *   <tr><td>publishTimeout</td><td>2 min</td><td>100 ms to 1 day</td></tr>
    * </table>
    */
   public static final class Builder<T> {
@@ -346,8 +435,11 @@ public final class Outbox<T> implements AutoCloseable {
     private Duration errorBackoffMax = Duration.ofSeconds(30);
     private int maxMessageBytes = 1024 * 1024;
     private Duration shutdownTimeout = Duration.ofSeconds(10);
-    private Clock clock = Clock.system();
-    private OutboxListener listener = OutboxListener.NOOP;
+    private Duration publishTimeout = Duration.ofMinutes(2);
+    private Clock clock; // null: a wall clock of the outbox's own
+    private boolean clockSet;
+    private final List<OutboxListener> listeners = new ArrayList<>();
+    private final List<String> listenerErrors = new ArrayList<>();
     private ThreadFactory threadFactory = Executors.defaultThreadFactory();
     private RandomGenerator random = RandomGenerator.getDefault();
 
@@ -441,15 +533,37 @@ public final class Outbox<T> implements AutoCloseable {
       return this;
     }
 
-    /** The source of time; the testkit's {@code FakeClock} in tests. */
-    public Builder<T> clock(Clock clock) {
-      this.clock = clock;
+    /**
+     * The longest a publisher call may take. A call still running then is interrupted and
+     * abandoned, its lease renewals stop, and its batch is given back uncharged (as in a broker
+     * outage) for a later attempt; whatever the call returns afterwards is ignored.
+     */
+    public Builder<T> publishTimeout(Duration publishTimeout) {
+      this.publishTimeout = publishTimeout;
       return this;
     }
 
-    /** Hears what the processor does; see {@link OutboxListener}. */
+    /**
+     * The source of time; the testkit's {@code FakeClock} in tests. By default (and for {@link
+     * Clock#system()}) the outbox uses a wall clock of its own whose thread ends with {@code
+     * close()}.
+     */
+    public Builder<T> clock(Clock clock) {
+      this.clock = clock;
+      this.clockSet = true;
+      return this;
+    }
+
+    /**
+     * Adds a listener; call again to add more. Every listener hears every event, in the order they
+     * were added; see {@link OutboxListener}.
+     */
     public Builder<T> listener(OutboxListener listener) {
-      this.listener = listener;
+      if (listener == null) {
+        listenerErrors.add("listener must not be null (leave it out, or use OutboxListener.NOOP)");
+      } else {
+        listeners.add(listener);
+      }
       return this;
     }
 
@@ -478,12 +592,10 @@ public final class Outbox<T> implements AutoCloseable {
       if (publisher == null) {
         errors.add("publisher must not be null");
       }
-      if (clock == null) {
+      if (clockSet && clock == null) {
         errors.add("clock must not be null");
       }
-      if (listener == null) {
-        errors.add("listener must not be null (use OutboxListener.NOOP)");
-      }
+      errors.addAll(listenerErrors);
       if (threadFactory == null) {
         errors.add("threadFactory must not be null");
       }
@@ -509,13 +621,14 @@ public final class Outbox<T> implements AutoCloseable {
         errors.add(
             "maxAttempts is " + maxAttempts + "; allowed 1 or more (or unlimitedAttempts())");
       }
-      if (maxAttempts != null && storage != null && !storage.supportsDeadLetters()) {
+      if (maxAttempts != null && storage != null && !(storage instanceof DeadLetterStorage)) {
         errors.add(
             "maxAttempts is "
                 + maxAttempts
                 + " but "
                 + storage.getClass().getName()
-                + " keeps no dead letters; use unlimitedAttempts() or a storage that does");
+                + " keeps no dead letters (it is no DeadLetterStorage); use unlimitedAttempts() or"
+                + " a storage that does");
       }
       checkRange(errors, "retryBackoff initial", retryBackoffInitial, Duration.ZERO, ONE_DAY);
       checkRange(errors, "retryBackoff max", retryBackoffMax, Duration.ZERO, ONE_DAY);
@@ -549,6 +662,7 @@ public final class Outbox<T> implements AutoCloseable {
         errors.add("maxMessageBytes is " + maxMessageBytes + "; allowed 1 to " + MAX_MESSAGE_BYTES);
       }
       checkRange(errors, "shutdownTimeout", shutdownTimeout, Duration.ZERO, Duration.ofHours(1));
+      checkRange(errors, "publishTimeout", publishTimeout, Duration.ofMillis(100), ONE_DAY);
       if (!errors.isEmpty()) {
         throw new IllegalArgumentException(
             "Invalid outbox configuration: " + String.join("; ", errors));
@@ -567,7 +681,8 @@ public final class Outbox<T> implements AutoCloseable {
               errorBackoffInitial,
               errorBackoffMax,
               maxMessageBytes,
-              shutdownTimeout);
+              shutdownTimeout,
+              publishTimeout);
       return new Outbox<>(this, config);
     }
 

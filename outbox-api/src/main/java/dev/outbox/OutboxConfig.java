@@ -19,6 +19,7 @@ import java.time.Duration;
  * @param errorBackoffMax the loop's longest wait after failed passes
  * @param maxMessageBytes the largest message {@link Outbox#publish} accepts
  * @param shutdownTimeout how long {@link Outbox#close()} waits for the batch in hand
+ * @param publishTimeout the longest a publisher call may take before it is abandoned
  */
 public record OutboxConfig(
     String processorId,
@@ -33,4 +34,5 @@ public record OutboxConfig(
     Duration errorBackoffInitial,
     Duration errorBackoffMax,
     int maxMessageBytes,
-    Duration shutdownTimeout) {}
+    Duration shutdownTimeout,
+    Duration publishTimeout) {}

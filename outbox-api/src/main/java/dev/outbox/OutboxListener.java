@@ -5,11 +5,13 @@ import java.util.List;
 
 /**
  * Hears what the processor does, for metrics and logs, without the core depending on a metrics
- * library. Every method has a no-op default; implement only what you need.
+ * library. Every method has a no-op default; implement only what you need. An outbox takes any
+ * number of listeners ({@link Outbox.Builder#listener} adds one each time it is called), and every
+ * listener hears every event: metrics, tracing and your own logging never wrap each other.
  *
  * <p>Methods are called on the processing thread (or the thread calling {@link Outbox#pumpOutbox()}
- * or {@link Outbox#publish}); keep them fast and never throw. An exception thrown by a listener is
- * logged and otherwise ignored: it never changes what happens to an entry.
+ * or {@link Outbox#publish}); keep them fast. Anything a listener throws is logged and otherwise
+ * ignored: it never changes what happens to an entry.
  */
 public interface OutboxListener {
 
@@ -29,6 +31,13 @@ public interface OutboxListener {
   default void onDeadLettered(ClaimedEntry entry, FailedEntry failure, Throwable cause) {}
 
   /**
+   * The publisher delivered nothing of a batch (it threw, timed out, or failed every entry
+   * retryably): a suspected broker outage. The entries were given back without being charged an
+   * attempt, and the loop backs off.
+   */
+  default void onReleased(List<ClaimedEntry> entries, Throwable cause) {}
+
+  /**
    * A batch was processed.
    *
    * @param claimed entries claimed
@@ -43,8 +52,15 @@ public interface OutboxListener {
   default void onLeaseRenewed(int requested, int renewed) {}
 
   /**
-   * A pass of the processing loop failed (storage unreachable, a publisher that threw): the loop
-   * backs off for {@code backoff} and tries again.
+   * A pass of the processing loop failed (storage unreachable, a broker outage, anything thrown):
+   * the loop backs off for {@code backoff} and tries again.
    */
   default void onPumpError(Throwable error, Duration backoff) {}
+
+  /**
+   * The loop stopped on its own because of {@code cause} (a {@link VirtualMachineError} such as
+   * {@link OutOfMemoryError}); this outbox publishes nothing more until it is rebuilt. {@link
+   * Outbox#health()} says so too.
+   */
+  default void onLoopStopped(Throwable cause) {}
 }

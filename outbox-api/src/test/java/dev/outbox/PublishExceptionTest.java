@@ -6,13 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class PublishExceptionTest {
 
   private static ClaimedEntry entry(long id) {
-    return new ClaimedEntry(
-        id, Message.builder().namespace("n").payload("p").build(), Instant.EPOCH, 0);
+    return ClaimedEntry.builder()
+        .id(id)
+        .messageId(UUID.randomUUID())
+        .message(Message.builder().namespace("n").payload("p").build())
+        .createdAt(Instant.EPOCH)
+        .build();
   }
 
   @Test

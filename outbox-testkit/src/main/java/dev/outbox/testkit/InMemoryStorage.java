@@ -1,11 +1,15 @@
 package dev.outbox.testkit;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
+import dev.outbox.DeadLetterStorage;
 import dev.outbox.FailedEntry;
 import dev.outbox.Message;
+import dev.outbox.NewEntry;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
+import dev.outbox.StatisticsStorage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,37 +18,51 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.UUID;
 
 /**
  * A {@link ProcessorStorage} in memory, for tests of code that uses an outbox and of the core
  * itself. It honours claims, deadlines, fencing, batch limits, backoff and dead letters exactly as
- * a database adapter must (it passes the same {@link ProcessorStorageContract}).
+ * a database adapter must (it passes the same {@link ProcessorStorageContract}), and it keeps dead
+ * letters and statistics.
  *
  * <p>It has no transactions: {@link #publish} writes at once, and the {@code txn} argument, which
  * may be any non-null object, is otherwise ignored. Thread-safe.
  *
  * @param <T> the transaction handle type the code under test passes
  */
-public final class InMemoryStorage<T> implements ProcessorStorage<T> {
+public final class InMemoryStorage<T>
+    implements ProcessorStorage<T>, DeadLetterStorage, StatisticsStorage {
+
+  /** Fresh entries are available at once, whatever the claimer's clock says. */
+  private static final Instant FRESH = Instant.EPOCH;
 
   private static final class Row {
     final long id;
+    final UUID messageId;
     final Message message;
     final Instant createdAt;
     int attempts;
-    String processorId;
+    UUID claimToken;
     Instant availableAt;
     String lastError;
 
-    Row(long id, Message message, Instant createdAt, Instant availableAt) {
+    Row(long id, UUID messageId, Message message, Instant createdAt) {
       this.id = id;
+      this.messageId = messageId;
       this.message = message;
       this.createdAt = createdAt;
-      this.availableAt = availableAt;
+      this.availableAt = FRESH;
     }
 
     ClaimedEntry toEntry() {
-      return new ClaimedEntry(id, message, createdAt, attempts);
+      return ClaimedEntry.builder()
+          .id(id)
+          .messageId(messageId)
+          .message(message)
+          .createdAt(createdAt)
+          .attempts(attempts)
+          .build();
     }
   }
 
@@ -53,37 +71,49 @@ public final class InMemoryStorage<T> implements ProcessorStorage<T> {
   private long lastId;
 
   @Override
-  public synchronized void publish(T txn, Instant now, List<Message> messages) {
+  public synchronized void publish(T txn, List<NewEntry> entries) {
     Objects.requireNonNull(txn, "txn");
-    for (Message m : messages) {
+    for (NewEntry e : entries) {
       long id = ++lastId;
-      rows.put(id, new Row(id, m, now, now));
+      rows.put(id, new Row(id, e.messageId(), e.message(), e.createdAt()));
     }
   }
 
+  /**
+   * Writes messages as {@code Outbox.publish} would, each with a fresh message id, created at
+   * {@code createdAt}: a shortcut for tests that fill the storage without an outbox.
+   */
+  public void publish(T txn, Instant createdAt, List<Message> messages) {
+    publish(
+        txn, messages.stream().map(m -> new NewEntry(UUID.randomUUID(), m, createdAt)).toList());
+  }
+
   @Override
-  public synchronized List<ClaimedEntry> claim(
-      String processorId, Instant now, Instant deadline, int limit) {
-    List<ClaimedEntry> claimed = new ArrayList<>(Math.min(limit, rows.size()));
+  public synchronized List<ClaimedEntry> claim(ClaimRequest request) {
+    List<ClaimedEntry> claimed = new ArrayList<>(Math.min(request.limit(), rows.size()));
     for (Row r : rows.values()) {
-      if (claimed.size() == limit) {
+      if (claimed.size() == request.limit()) {
         break;
       }
-      if (!r.availableAt.isAfter(now)) {
-        r.processorId = processorId;
-        r.availableAt = deadline;
+      if (!r.availableAt.isAfter(request.now())) {
+        r.claimToken = request.claimToken();
+        r.availableAt = request.deadline();
         claimed.add(r.toEntry());
       }
     }
     return claimed;
   }
 
+  private Row claimed(UUID token, long id) {
+    Row r = rows.get(id);
+    return r != null && token.equals(r.claimToken) ? r : null;
+  }
+
   @Override
-  public synchronized int delete(String processorId, Collection<Long> ids) {
+  public synchronized int delete(UUID claimToken, Collection<Long> ids) {
     int n = 0;
     for (Long id : ids) {
-      Row r = rows.get(id);
-      if (r != null && processorId.equals(r.processorId)) {
+      if (claimed(claimToken, id) != null) {
         rows.remove(id);
         n++;
       }
@@ -92,11 +122,11 @@ public final class InMemoryStorage<T> implements ProcessorStorage<T> {
   }
 
   @Override
-  public synchronized int renew(String processorId, Collection<Long> ids, Instant deadline) {
+  public synchronized int renew(UUID claimToken, Collection<Long> ids, Instant deadline) {
     int n = 0;
     for (Long id : ids) {
-      Row r = rows.get(id);
-      if (r != null && processorId.equals(r.processorId)) {
+      Row r = claimed(claimToken, id);
+      if (r != null) {
         r.availableAt = deadline;
         n++;
       }
@@ -105,14 +135,14 @@ public final class InMemoryStorage<T> implements ProcessorStorage<T> {
   }
 
   @Override
-  public synchronized int fail(String processorId, List<FailedEntry> failures) {
+  public synchronized int release(UUID claimToken, List<FailedEntry> failures) {
     int n = 0;
     for (FailedEntry f : failures) {
-      Row r = rows.get(f.id());
-      if (r != null && processorId.equals(r.processorId)) {
+      Row r = claimed(claimToken, f.id());
+      if (r != null) {
         r.attempts = f.attempts();
         r.lastError = f.error();
-        r.processorId = null;
+        r.claimToken = null;
         r.availableAt = f.retryAt();
         n++;
       }
@@ -121,18 +151,23 @@ public final class InMemoryStorage<T> implements ProcessorStorage<T> {
   }
 
   @Override
-  public boolean supportsDeadLetters() {
-    return true;
-  }
-
-  @Override
-  public synchronized int deadLetter(String processorId, List<FailedEntry> failures, Instant now) {
+  public synchronized int deadLetter(UUID claimToken, List<FailedEntry> failures, Instant now) {
     int n = 0;
     for (FailedEntry f : failures) {
-      Row r = rows.get(f.id());
-      if (r != null && processorId.equals(r.processorId)) {
+      Row r = claimed(claimToken, f.id());
+      if (r != null) {
         rows.remove(f.id());
-        dead.put(r.id, new DeadLetter(r.id, r.message, r.createdAt, f.attempts(), f.error(), now));
+        dead.put(
+            r.id,
+            DeadLetter.builder()
+                .id(r.id)
+                .messageId(r.messageId)
+                .message(r.message)
+                .createdAt(r.createdAt)
+                .attempts(f.attempts())
+                .lastError(f.error())
+                .deadLetteredAt(now)
+                .build());
         n++;
       }
     }
@@ -157,7 +192,7 @@ public final class InMemoryStorage<T> implements ProcessorStorage<T> {
     for (Long id : ids) {
       DeadLetter d = dead.remove(id);
       if (d != null) {
-        rows.put(id, new Row(id, d.message(), d.createdAt(), now));
+        rows.put(id, new Row(id, d.messageId(), d.message(), d.createdAt()));
         n++;
       }
     }
@@ -191,20 +226,27 @@ public final class InMemoryStorage<T> implements ProcessorStorage<T> {
   public synchronized OutboxStats stats(Instant now) {
     long claimed = 0;
     long failing = 0;
-    Instant oldest = null;
     for (Row r : rows.values()) {
-      if (r.processorId != null && r.availableAt.isAfter(now)) {
+      if (r.claimToken != null && r.availableAt.isAfter(now)) {
         claimed++;
       }
       if (r.attempts > 0) {
         failing++;
       }
-      if (oldest == null || r.createdAt.isBefore(oldest)) {
-        oldest = r.createdAt;
-      }
     }
-    Duration age = oldest == null ? Duration.ZERO : Duration.between(oldest, now);
-    return new OutboxStats(rows.size(), claimed, failing, dead.size(), age);
+    // Rows are in id order and a requeued dead letter keeps its old id: the first row is the
+    // oldest, as an index on the id finds it in a database.
+    Duration age =
+        rows.isEmpty()
+            ? Duration.ZERO
+            : Duration.between(rows.firstEntry().getValue().createdAt, now);
+    return OutboxStats.builder()
+        .pending(rows.size())
+        .claimed(claimed)
+        .failing(failing)
+        .deadLetters(dead.size())
+        .oldestPendingAge(age)
+        .build();
   }
 
   /** How many entries are in the outbox (claimed or not, dead letters excluded). */

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -22,8 +23,8 @@ import org.junit.jupiter.api.Test;
  * What every {@link Publisher} must do. An adapter's test class extends this, provides the
  * publisher and a way to read back what the broker received, and inherits every test.
  *
- * <p>Entry ids are unique per test class instance, starting at 1,000,000 and increasing, so a
- * subclass can tell this test's messages from leftovers.
+ * <p>Entry ids are unique per test class instance, starting at 1,000,000 and increasing; message
+ * ids are random UUIDs, so a subclass can tell this test's messages from leftovers.
  */
 public abstract class PublisherContract {
 
@@ -68,9 +69,19 @@ public abstract class PublisherContract {
     return Duration.ofSeconds(20);
   }
 
-  /** A new entry with a fresh id. */
+  /** A new entry with a fresh id and a fresh message id. */
   protected ClaimedEntry entry(Message message) {
-    return new ClaimedEntry(NEXT_ID.incrementAndGet(), message, FakeClock.DEFAULT_START, 0);
+    return entry(NEXT_ID.incrementAndGet(), message);
+  }
+
+  /** A new entry with this id and a fresh message id. */
+  protected static ClaimedEntry entry(long id, Message message) {
+    return ClaimedEntry.builder()
+        .id(id)
+        .messageId(UUID.randomUUID())
+        .message(message)
+        .createdAt(FakeClock.DEFAULT_START)
+        .build();
   }
 
   private Message text(int i) {
@@ -83,13 +94,17 @@ public abstract class PublisherContract {
         .build();
   }
 
-  private Map<Long, ReceivedMessage> byEntryId(List<ReceivedMessage> received) {
+  private Map<UUID, ReceivedMessage> byMessageId(List<ReceivedMessage> received) {
     return received.stream()
-        .collect(Collectors.toMap(ReceivedMessage::entryId, r -> r, (a, b) -> a, HashMap::new));
+        .collect(Collectors.toMap(ReceivedMessage::messageId, r -> r, (a, b) -> a, HashMap::new));
+  }
+
+  private static List<UUID> messageIds(List<ClaimedEntry> entries) {
+    return entries.stream().map(ClaimedEntry::messageId).toList();
   }
 
   @Test
-  void everyEntryOfABatchArrivesWithPayloadHeadersAndEntryId() throws Exception {
+  void everyEntryOfABatchArrivesWithPayloadHeadersAndMessageId() throws Exception {
     List<ClaimedEntry> batch = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
       batch.add(entry(text(i)));
@@ -97,11 +112,11 @@ public abstract class PublisherContract {
 
     publisher().publish(batch);
 
-    Map<Long, ReceivedMessage> got =
-        byEntryId(received(namespace(), batch.size(), receiveTimeout()));
+    Map<UUID, ReceivedMessage> got =
+        byMessageId(received(namespace(), batch.size(), receiveTimeout()));
     for (ClaimedEntry e : batch) {
-      ReceivedMessage r = got.get(e.id());
-      assertThat(r).as("entry %d arrived", e.id()).isNotNull();
+      ReceivedMessage r = got.get(e.messageId());
+      assertThat(r).as("entry %d (message %s) arrived", e.id(), e.messageId()).isNotNull();
       assertThat(r.payload()).isEqualTo(e.message().payload());
       assertThat(r.headers()).containsAllEntriesOf(e.message().headers());
       if (carriesKeys()) {
@@ -119,9 +134,9 @@ public abstract class PublisherContract {
 
     publisher().publish(batch);
 
-    Map<Long, ReceivedMessage> got =
-        byEntryId(received(namespace(), batch.size(), receiveTimeout()));
-    assertThat(got.keySet()).containsAll(batch.stream().map(ClaimedEntry::id).toList());
+    Map<UUID, ReceivedMessage> got =
+        byMessageId(received(namespace(), batch.size(), receiveTimeout()));
+    assertThat(got.keySet()).containsAll(messageIds(batch));
   }
 
   @Test
@@ -135,7 +150,7 @@ public abstract class PublisherContract {
 
     publisher().publish(List.of(e));
 
-    ReceivedMessage r = byEntryId(received(namespace(), 1, receiveTimeout())).get(e.id());
+    ReceivedMessage r = byMessageId(received(namespace(), 1, receiveTimeout())).get(e.messageId());
     assertThat(r).isNotNull();
     assertThat(r.payload()).isEqualTo(bytes);
   }
@@ -146,10 +161,12 @@ public abstract class PublisherContract {
     assumeThat(unpublishableEntry(probeId)).as("publisher can be made to fail").isPresent();
     List<ClaimedEntry> batch = new ArrayList<>();
     List<Long> bad = new ArrayList<>();
+    List<UUID> badMessages = new ArrayList<>();
     for (int i = 0; i < 24; i++) {
       if (i % 5 == 2) {
         ClaimedEntry e = unpublishableEntry(NEXT_ID.incrementAndGet()).orElseThrow();
         bad.add(e.id());
+        badMessages.add(e.messageId());
         batch.add(e);
       } else {
         batch.add(entry(text(i)));
@@ -162,9 +179,10 @@ public abstract class PublisherContract {
     assertThat(failure).as("a PublishException").isNotNull();
     assertThat(failure.failures().keySet()).containsExactlyInAnyOrderElementsOf(bad);
     assertThat(failure.errorCount()).isEqualTo(bad.size());
-    List<Long> good = batch.stream().map(ClaimedEntry::id).filter(id -> !bad.contains(id)).toList();
-    Map<Long, ReceivedMessage> got =
-        byEntryId(received(namespace(), good.size(), receiveTimeout()));
-    assertThat(got.keySet()).containsAll(good).doesNotContainAnyElementsOf(bad);
+    List<UUID> good =
+        batch.stream().filter(e -> !bad.contains(e.id())).map(ClaimedEntry::messageId).toList();
+    Map<UUID, ReceivedMessage> got =
+        byMessageId(received(namespace(), good.size(), receiveTimeout()));
+    assertThat(got.keySet()).containsAll(good).doesNotContainAnyElementsOf(badMessages);
   }
 }

@@ -1,11 +1,12 @@
 package dev.outbox.testkit;
 
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * A message as a consumer of the broker received it, decoded by the publisher contract's subclass.
  *
- * @param entryId the outbox entry id the publisher sent along
+ * @param messageId the message id the publisher sent along ({@code ClaimedEntry.messageId()})
  * @param namespace the namespace, or {@code null} when the broker does not carry it
  * @param key the key, or {@code null} when the message had none or the broker does not carry it
  * @param payload the payload bytes
@@ -13,4 +14,4 @@ import java.util.Map;
  *     attribute, excluded)
  */
 public record ReceivedMessage(
-    long entryId, String namespace, byte[] key, byte[] payload, Map<String, String> headers) {}
+    UUID messageId, String namespace, byte[] key, byte[] payload, Map<String, String> headers) {}

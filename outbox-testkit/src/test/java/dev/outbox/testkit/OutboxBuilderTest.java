@@ -3,9 +3,10 @@ package dev.outbox.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.FailedEntry;
-import dev.outbox.Message;
+import dev.outbox.NewEntry;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxConfig;
 import dev.outbox.ProcessorStorage;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -119,25 +121,25 @@ class OutboxBuilderTest {
     ProcessorStorage<Object> noDeadLetters =
         new ProcessorStorage<>() {
           @Override
-          public void publish(Object txn, Instant now, List<Message> messages) {}
+          public void publish(Object txn, List<NewEntry> entries) {}
 
           @Override
-          public List<ClaimedEntry> claim(String p, Instant now, Instant deadline, int limit) {
+          public List<ClaimedEntry> claim(ClaimRequest request) {
             return List.of();
           }
 
           @Override
-          public int delete(String p, Collection<Long> ids) {
+          public int delete(UUID token, Collection<Long> ids) {
             return 0;
           }
 
           @Override
-          public int renew(String p, Collection<Long> ids, Instant deadline) {
+          public int renew(UUID token, Collection<Long> ids, Instant deadline) {
             return 0;
           }
 
           @Override
-          public int fail(String p, List<FailedEntry> failures) {
+          public int release(UUID token, List<FailedEntry> failures) {
             return 0;
           }
         };

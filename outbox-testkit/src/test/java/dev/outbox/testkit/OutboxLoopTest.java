@@ -2,9 +2,11 @@ package dev.outbox.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.FailedEntry;
 import dev.outbox.Message;
+import dev.outbox.NewEntry;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxListener;
@@ -14,6 +16,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -271,31 +274,31 @@ class OutboxLoopTest {
     }
 
     @Override
-    public void publish(Object txn, Instant now, List<Message> messages) {
-      delegate.publish(txn, now, messages);
+    public void publish(Object txn, List<NewEntry> entries) {
+      delegate.publish(txn, entries);
     }
 
     @Override
-    public List<ClaimedEntry> claim(String processorId, Instant now, Instant deadline, int limit) {
+    public List<ClaimedEntry> claim(ClaimRequest request) {
       if (failuresLeft.getAndDecrement() > 0) {
         throw new OutboxException("database unreachable (simulated)");
       }
-      return delegate.claim(processorId, now, deadline, limit);
+      return delegate.claim(request);
     }
 
     @Override
-    public int delete(String processorId, Collection<Long> ids) {
-      return delegate.delete(processorId, ids);
+    public int delete(UUID token, Collection<Long> ids) {
+      return delegate.delete(token, ids);
     }
 
     @Override
-    public int renew(String processorId, Collection<Long> ids, Instant deadline) {
-      return delegate.renew(processorId, ids, deadline);
+    public int renew(UUID token, Collection<Long> ids, Instant deadline) {
+      return delegate.renew(token, ids, deadline);
     }
 
     @Override
-    public int fail(String processorId, List<FailedEntry> failures) {
-      return delegate.fail(processorId, failures);
+    public int release(UUID token, List<FailedEntry> failures) {
+      return delegate.release(token, failures);
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.outbox.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
 import dev.outbox.FailedEntry;
@@ -12,9 +13,11 @@ import dev.outbox.OutboxListener;
 import dev.outbox.OutboxStats;
 import dev.outbox.PumpResult;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -56,7 +59,7 @@ class OutboxProcessingTest {
 
     PumpResult result = outbox.pumpOutbox();
 
-    assertThat(result).isEqualTo(new PumpResult(25, 25, 0, 0));
+    assertThat(result).isEqualTo(new PumpResult(25, 25, 0, 0, 0));
     assertThat(payloads(publisher.published()))
         .containsExactlyElementsOf(IntStream.range(0, 25).mapToObj(i -> "m-" + i).toList());
     assertThat(storage.size()).isZero();
@@ -74,7 +77,7 @@ class OutboxProcessingTest {
 
     PumpResult result = outbox.pumpOutbox();
 
-    assertThat(result).isEqualTo(new PumpResult(6, 4, 2, 0));
+    assertThat(result).isEqualTo(new PumpResult(6, 4, 2, 0, 0));
     assertThat(payloads(publisher.published())).containsExactly("m-0", "m-1", "m-3", "m-5");
     assertThat(payloads(storage.entries())).containsExactly("m-2", "m-4");
     assertThat(storage.entries()).extracting(ClaimedEntry::attempts).containsOnly(1);
@@ -85,9 +88,9 @@ class OutboxProcessingTest {
   @Test
   void aFailedMessageIsRetriedOnTheNextPumpAfterItsBackoff() {
     Outbox<Object> outbox = outbox("p1").build();
-    outbox.publish(TXN, messages(1));
-    publisher.failAll(new IllegalStateException("broker down"));
-    outbox.pumpOutbox();
+    outbox.publish(TXN, messages(2));
+    publisher.failWhen(e -> e.message().payloadAsString().equals("m-0"));
+    assertThat(outbox.pumpOutbox().failed()).as("charged: m-1 went through").isEqualTo(1);
     publisher.succeed();
 
     assertThat(outbox.pumpOutbox().claimed()).as("still backing off").isZero();
@@ -96,6 +99,7 @@ class OutboxProcessingTest {
 
     assertThat(retry.published()).isEqualTo(1);
     assertThat(publisher.published())
+        .filteredOn(e -> e.message().payloadAsString().equals("m-0"))
         .singleElement()
         .satisfies(
             e -> {
@@ -110,19 +114,27 @@ class OutboxProcessingTest {
     Outbox<Object> outbox =
         outbox("p1").retryBackoff(Duration.ofSeconds(1), Duration.ofSeconds(5)).build();
     outbox.publish(TXN, messages(1));
-    publisher.failAll(new IllegalStateException("broker down"));
-    assertThat(outbox.pumpOutbox().failed()).isEqualTo(1);
+    publisher.failWhen(e -> e.message().payloadAsString().equals("m-0"));
+    List<Instant> attemptsOfM0 = new CopyOnWriteArrayList<>();
+    publisher.beforePublish(
+        batch -> {
+          if (batch.stream().anyMatch(e -> e.message().payloadAsString().equals("m-0"))) {
+            attemptsOfM0.add(clock.now());
+          }
+        });
 
-    List<Duration> waits = new ArrayList<>();
-    for (int retry = 1; retry <= 5; retry++) {
-      Duration waited = Duration.ZERO;
-      while (outbox.pumpOutbox().claimed() == 0) { // the pump that claims it fails it again
-        clock.advance(Duration.ofMillis(250));
-        waited = waited.plusMillis(250);
-      }
-      waits.add(waited);
+    // A healthy message every 250 ms keeps the broker visibly working, so each failure of m-0
+    // is charged and backs it off further.
+    for (int step = 0; attemptsOfM0.size() < 6 && step < 200; step++) {
+      outbox.publish(TXN, Message.builder().namespace("test").payload("healthy-" + step).build());
+      outbox.pumpOutbox();
+      clock.advance(Duration.ofMillis(250));
     }
 
+    List<Duration> waits = new ArrayList<>();
+    for (int i = 1; i < attemptsOfM0.size(); i++) {
+      waits.add(Duration.between(attemptsOfM0.get(i - 1), attemptsOfM0.get(i)));
+    }
     assertThat(waits)
         .containsExactly(
             Duration.ofSeconds(1),
@@ -138,7 +150,10 @@ class OutboxProcessingTest {
     Outbox<Object> alive = outbox("alive").build();
     alive.publish(TXN, messages(3));
     // Processor "dead" claims a batch and dies before publishing it.
-    List<ClaimedEntry> held = storage.claim("dead", clock.now(), clock.now().plusSeconds(30), 10);
+    UUID deadToken = UUID.randomUUID();
+    List<ClaimedEntry> held =
+        storage.claim(
+            new ClaimRequest("dead", deadToken, clock.now(), clock.now().plusSeconds(30), 10));
     assertThat(held).hasSize(3);
 
     assertThat(alive.pumpOutbox().claimed()).as("claims still valid").isZero();
@@ -147,7 +162,7 @@ class OutboxProcessingTest {
 
     assertThat(takeover.published()).isEqualTo(3);
     assertThat(payloads(publisher.published())).containsExactly("m-0", "m-1", "m-2");
-    assertThat(storage.delete("dead", List.of(held.get(0).id()))).as("fenced").isZero();
+    assertThat(storage.delete(deadToken, List.of(held.get(0).id()))).as("fenced").isZero();
   }
 
   @Test
@@ -195,6 +210,8 @@ class OutboxProcessingTest {
     publisher.failWhen(e -> e.message().payloadAsString().equals("m-1"));
 
     for (int i = 0; i < 3; i++) {
+      // A healthy neighbour each time shows the broker works: m-1's failures are its own.
+      outbox.publish(TXN, Message.builder().namespace("test").payload("healthy-" + i).build());
       outbox.pumpOutbox();
       clock.advance(Duration.ofMinutes(1));
     }
@@ -223,7 +240,7 @@ class OutboxProcessingTest {
 
     PumpResult result = outbox.pumpOutbox();
 
-    assertThat(result).isEqualTo(new PumpResult(3, 2, 0, 1));
+    assertThat(result).isEqualTo(new PumpResult(3, 2, 0, 1, 0));
     assertThat(outbox.deadLetters().list(10))
         .extracting(d -> d.message().payloadAsString())
         .containsExactly("m-0");
@@ -236,15 +253,18 @@ class OutboxProcessingTest {
   }
 
   @Test
-  void aPublisherThatThrowsFailsTheWholeBatchButLosesNothing() {
+  void aPublisherThatThrowsIsAnOutageThatChargesNothingAndLosesNothing() {
     Outbox<Object> outbox = outbox("p1").build();
     outbox.publish(TXN, messages(4));
     publisher.failAll(new IllegalStateException("connection reset"));
 
     PumpResult result = outbox.pumpOutbox();
 
-    assertThat(result).isEqualTo(new PumpResult(4, 0, 4, 0));
+    assertThat(result).isEqualTo(new PumpResult(4, 0, 0, 0, 4));
+    assertThat(result.outage()).isTrue();
+    assertThat(publisher.batches()).as("the batch, then each half once").isEqualTo(3);
     assertThat(storage.size()).isEqualTo(4);
+    assertThat(storage.entries()).extracting(ClaimedEntry::attempts).containsOnly(0);
     assertThat(storage.lastErrors().values())
         .containsOnly("java.lang.IllegalStateException: connection reset");
   }
@@ -259,9 +279,10 @@ class OutboxProcessingTest {
         batch -> {
           if (othersTry.isEmpty()) {
             // While "slow" publishes, 100 s pass: past the 30 s claim, in 10 s steps, each step
-            // releasing the renewal timer (due every 15 s) before the next.
+            // releasing the renewal timer (due every 15 s) before the next. Two waits are
+            // pending throughout: the renewal's and the publish timeout's (2 min).
             for (int i = 0; i < 10; i++) {
-              clock.awaitWaiters(1, Duration.ofSeconds(5));
+              clock.awaitWaiters(2, Duration.ofSeconds(5));
               clock.advance(Duration.ofSeconds(10));
               awaitRenewalDone();
             }
@@ -280,7 +301,7 @@ class OutboxProcessingTest {
 
   /** Waits until the renewal that a clock step may have released has run and rescheduled. */
   private void awaitRenewalDone() {
-    clock.awaitWaiters(1, Duration.ofSeconds(5));
+    clock.awaitWaiters(2, Duration.ofSeconds(5));
   }
 
   @Test
@@ -293,7 +314,13 @@ class OutboxProcessingTest {
 
     OutboxStats stats = outbox.stats();
 
-    assertThat(stats).isEqualTo(new OutboxStats(1, 0, 1, 0, Duration.ofSeconds(7)));
+    assertThat(stats)
+        .isEqualTo(
+            OutboxStats.builder()
+                .pending(1)
+                .failing(1)
+                .oldestPendingAge(Duration.ofSeconds(7))
+                .build());
   }
 
   @Test

@@ -31,7 +31,7 @@ class RecordingPublisherTest extends PublisherContract {
         .map(
             e ->
                 new ReceivedMessage(
-                    e.id(),
+                    e.messageId(),
                     namespace,
                     e.message().key(),
                     e.message().payload(),
@@ -41,12 +41,7 @@ class RecordingPublisherTest extends PublisherContract {
 
   @Override
   protected Optional<ClaimedEntry> unpublishableEntry(long id) {
-    return Optional.of(
-        new ClaimedEntry(
-            id,
-            Message.builder().namespace("nowhere").payload("x").build(),
-            FakeClock.DEFAULT_START,
-            0));
+    return Optional.of(entry(id, Message.builder().namespace("nowhere").payload("x").build()));
   }
 
   @Test

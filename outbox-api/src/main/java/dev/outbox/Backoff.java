@@ -1,4 +1,4 @@
-package dev.outbox.internal;
+package dev.outbox;
 
 import java.time.Duration;
 import java.util.random.RandomGenerator;
@@ -7,14 +7,14 @@ import java.util.random.RandomGenerator;
  * Capped exponential backoff with jitter: the n-th wait is {@code initial * 2^(n-1)}, capped at
  * {@code max}, of which the fraction {@code jitter} is randomised downwards. Internal.
  */
-public final class Backoff {
+final class Backoff {
 
   private final Duration initial;
   private final Duration max;
   private final double jitter;
   private final RandomGenerator random;
 
-  public Backoff(Duration initial, Duration max, double jitter, RandomGenerator random) {
+  Backoff(Duration initial, Duration max, double jitter, RandomGenerator random) {
     this.initial = initial;
     this.max = max;
     this.jitter = jitter;
@@ -22,7 +22,7 @@ public final class Backoff {
   }
 
   /** The wait before attempt {@code n + 1}, after {@code n >= 1} failures. */
-  public Duration delay(int failures) {
+  Duration delay(int failures) {
     long initialNanos = initial.toNanos();
     long maxNanos = max.toNanos();
     long nanos = initialNanos;

@@ -1,31 +1,37 @@
-package dev.outbox.internal;
+package dev.outbox;
 
-import dev.outbox.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
-/** {@link Clock#system()}: wall-clock time and one daemon timer thread. Internal. */
-public final class SystemClock implements Clock {
+/**
+ * Wall-clock time with one timer thread for {@link #after}. The shared {@link Clock#system()}
+ * instance lets its thread end after a second without waits, so it pins nothing after the last
+ * outbox closed; an {@link Outbox} on the default clock makes its own instance on its own thread
+ * factory and shuts it down in {@code close()}. Internal.
+ */
+final class SystemClock implements Clock {
 
-  public static final SystemClock INSTANCE = new SystemClock();
+  static final SystemClock SHARED = new SystemClock(SystemClock::daemon);
 
   private final ScheduledThreadPoolExecutor timer;
 
-  private SystemClock() {
-    timer =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "outbox-clock");
-              t.setDaemon(true);
-              return t;
-            });
+  SystemClock(ThreadFactory threads) {
+    timer = new ScheduledThreadPoolExecutor(1, threads);
     // A cancelled wait (the usual case: a wake-up came first) must not linger in the queue.
     timer.setRemoveOnCancelPolicy(true);
+    timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+    timer.allowCoreThreadTimeOut(true);
+  }
+
+  private static Thread daemon(Runnable r) {
+    Thread t = new Thread(r, "outbox-clock");
+    t.setDaemon(true);
+    return t;
   }
 
   @Override
@@ -44,6 +50,11 @@ public final class SystemClock implements Clock {
         timer.schedule(() -> done.complete(null), delay.toNanos(), TimeUnit.NANOSECONDS);
     done.whenComplete((ignored, failure) -> task.cancel(false));
     return done;
+  }
+
+  /** Ends the timer thread; pending waits never complete. */
+  void shutdown() {
+    timer.shutdownNow();
   }
 
   @Override

@@ -1,18 +1,18 @@
-package dev.outbox.internal;
+package dev.outbox;
 
-import dev.outbox.Clock;
-import dev.outbox.OutboxListener;
-import dev.outbox.ProcessorStorage;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Renews the claim on a batch every half claim duration for as long as its publishing lasts, so a
- * slow broker does not let another processor take the batch over mid-publish. Internal.
+ * slow broker does not let another processor take the batch over mid-publish. The publish timeout
+ * bounds how long that can go on. Internal.
  */
 final class LeaseRenewal implements AutoCloseable {
 
@@ -23,10 +23,11 @@ final class LeaseRenewal implements AutoCloseable {
   private final Executor executor;
   private final OutboxListener listener;
   private final String processorId;
+  private final UUID claimToken;
   private final Duration claimDuration;
   private final List<Long> ids;
-  private volatile boolean closed;
-  private volatile CompletableFuture<Void> timer;
+  private boolean closed;
+  private CompletableFuture<Void> timer;
 
   LeaseRenewal(
       ProcessorStorage<?> storage,
@@ -34,6 +35,7 @@ final class LeaseRenewal implements AutoCloseable {
       Executor executor,
       OutboxListener listener,
       String processorId,
+      UUID claimToken,
       Duration claimDuration,
       List<Long> ids) {
     this.storage = storage;
@@ -41,6 +43,7 @@ final class LeaseRenewal implements AutoCloseable {
     this.executor = executor;
     this.listener = listener;
     this.processorId = processorId;
+    this.claimToken = claimToken;
     this.claimDuration = claimDuration;
     this.ids = ids;
     schedule();
@@ -52,16 +55,28 @@ final class LeaseRenewal implements AutoCloseable {
     }
     CompletableFuture<Void> next = clock.after(claimDuration.dividedBy(2));
     timer = next;
-    next.thenRunAsync(this::renew, executor);
+    next.thenRun(
+        () -> {
+          try {
+            executor.execute(this::renew);
+          } catch (RejectedExecutionException e) {
+            log.warn(
+                "could not renew the claim on {} entries for {}: the outbox is closing",
+                ids.size(),
+                processorId);
+          }
+        });
   }
 
   private void renew() {
-    if (closed) {
-      return;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
     }
     try {
-      int renewed = storage.renew(processorId, ids, clock.now().plus(claimDuration));
-      Listeners.call(log, () -> listener.onLeaseRenewed(ids.size(), renewed));
+      int renewed = storage.renew(claimToken, ids, clock.now().plus(claimDuration));
+      listener.onLeaseRenewed(ids.size(), renewed);
       if (renewed < ids.size()) {
         log.warn(
             "renewed the claim on only {} of {} entries for {}; the others may be published twice",
@@ -80,9 +95,8 @@ final class LeaseRenewal implements AutoCloseable {
   @Override
   public synchronized void close() {
     closed = true;
-    CompletableFuture<Void> t = timer;
-    if (t != null) {
-      t.cancel(false);
+    if (timer != null) {
+      timer.cancel(false);
     }
   }
 }
