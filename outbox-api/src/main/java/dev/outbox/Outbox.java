@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,7 @@ public final class Outbox<T> implements AutoCloseable {
   private final Clock clock;
   private final SystemClock ownClock; // null when the caller supplied a clock
   private final OutboxListener listener;
+  private final List<UnaryOperator<Message>> writeDecorators;
   private final ThreadFactory threadFactory;
   private final ExecutorService renewalExecutor;
   private final ThreadPoolExecutor publishExecutor;
@@ -79,6 +81,7 @@ public final class Outbox<T> implements AutoCloseable {
       this.clock = b.clock;
     }
     this.listener = new Listeners(b.listeners);
+    this.writeDecorators = List.copyOf(b.writeDecorators);
     this.renewalExecutor =
         Executors.newSingleThreadExecutor(
             named(b.threadFactory, "outbox-lease-" + config.processorId()));
@@ -175,6 +178,13 @@ public final class Outbox<T> implements AutoCloseable {
       Message m = messages.get(i);
       if (m == null) {
         throw new IllegalArgumentException("message " + i + " of " + messages.size() + " is null");
+      }
+      for (UnaryOperator<Message> decorator : writeDecorators) {
+        m = decorator.apply(m);
+        if (m == null) {
+          throw new IllegalStateException(
+              "a message decorator (" + decorator.getClass().getName() + ") returned null");
+        }
       }
       int size = m.sizeInBytes();
       if (size > config.maxMessageBytes()) {
@@ -442,6 +452,7 @@ public final class Outbox<T> implements AutoCloseable {
     private final List<String> listenerErrors = new ArrayList<>();
     private ThreadFactory threadFactory = Executors.defaultThreadFactory();
     private RandomGenerator random = RandomGenerator.getDefault();
+    private final List<UnaryOperator<Message>> writeDecorators = new ArrayList<>();
 
     private Builder(ProcessorStorage<T> storage, Publisher publisher) {
       this.storage = storage;
@@ -570,6 +581,22 @@ public final class Outbox<T> implements AutoCloseable {
     /** Makes the loop's and the lease renewal's threads. */
     public Builder<T> threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = threadFactory;
+      return this;
+    }
+
+    /**
+     * Adds a function that {@link Outbox#publish} applies to every message before it checks and
+     * writes it, inside the caller's transaction and on the caller's thread: the place to add
+     * headers from the caller's context, such as trace context (the {@code outbox-opentelemetry}
+     * module does). Call again to add more; they apply in the order added. A decorator must return
+     * a message (never null); whatever it throws reaches the caller of {@code publish}.
+     */
+    public Builder<T> decorateMessages(UnaryOperator<Message> decorator) {
+      if (decorator == null) {
+        listenerErrors.add("a message decorator must not be null");
+      } else {
+        writeDecorators.add(decorator);
+      }
       return this;
     }
 
