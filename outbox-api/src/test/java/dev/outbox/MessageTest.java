@@ -61,4 +61,46 @@ class MessageTest {
 
     assertThat(m.sizeInBytes()).isEqualTo(3 + 1 + 2 + 1 + 3);
   }
+
+  @Test
+  void loneSurrogatesAreRefusedInEveryTextFieldInsteadOfBecomingQuestionMarks() {
+    assertThatThrownBy(() -> Message.builder().payload("ok \uD800 then"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("payload contains a lone high surrogate (U+D800) at index 3");
+    assertThatThrownBy(() -> Message.builder().key("\uDC00"))
+        .hasMessageContaining("key contains a lone low surrogate (U+DC00) at index 0");
+    assertThatThrownBy(() -> Message.builder().header("trace\uD800", "v"))
+        .hasMessageContaining("header name contains a lone high surrogate");
+    assertThatThrownBy(() -> Message.builder().header("h", "x\uDBFF"))
+        .hasMessageContaining("header 'h' value contains a lone high surrogate");
+    assertThatThrownBy(() -> Message.builder().namespace("n\uDC00").payload("p").build())
+        .hasMessageContaining("namespace contains a lone low surrogate");
+  }
+
+  @Test
+  void nulIsRefusedInTextThatStoragesKeepAsTextButAllowedInBytes() {
+    assertThatThrownBy(() -> Message.builder().namespace("a\u0000b").payload("p").build())
+        .hasMessageContaining("namespace contains a NUL character (U+0000) at index 1");
+    assertThatThrownBy(() -> Message.builder().header("h\u0000", "v"))
+        .hasMessageContaining("header name contains a NUL character");
+    assertThatThrownBy(() -> Message.builder().header("h", "\u0000"))
+        .hasMessageContaining("header 'h' value contains a NUL character");
+
+    Message m = Message.builder().namespace("n").key("k\u0000").payload("p\u0000").build();
+    assertThat(m.payload()).containsExactly('p', 0);
+    assertThat(m.key()).containsExactly('k', 0);
+  }
+
+  @Test
+  void validSurrogatePairsAreKept() {
+    Message m =
+        Message.builder()
+            .namespace("emoji \uD83D\uDE00")
+            .payload("\uD83D\uDE00")
+            .header("\uD83D\uDE00", "\uD83D\uDE00")
+            .build();
+
+    assertThat(m.payloadAsString()).isEqualTo("\uD83D\uDE00");
+    assertThat(m.headers()).containsEntry("\uD83D\uDE00", "\uD83D\uDE00");
+  }
 }
