@@ -43,7 +43,9 @@ final class EntryMapper {
   }
 
   /**
-   * Maps one entry.
+   * Maps one entry. Its {@link ClaimedEntry#messageId()} goes along as the {@value
+   * SqsMessages#MESSAGE_ID} attribute and, on a FIFO queue, as the deduplication id: the row id is
+   * unique within one outbox table only, so two outboxes sharing a queue would collide on it.
    *
    * @throws SqsEntryException when SQS cannot carry the message as it is (permanent)
    * @throws RuntimeException what the group id function threw
@@ -87,9 +89,7 @@ final class EntryMapper {
     }
 
     Map<String, MessageAttributeValue> attributes = new LinkedHashMap<>();
-    attributes.put(
-        SqsMessages.ENTRY_ID,
-        MessageAttributeValue.builder().dataType("Number").stringValue(Long.toString(id)).build());
+    attributes.put(SqsMessages.MESSAGE_ID, string(entry.messageId().toString()));
     requireSqsText(id, queueUrl, "namespace", m.namespace());
     attributes.put(SqsMessages.NAMESPACE, string(m.namespace()));
     if (key != null) {
@@ -166,7 +166,7 @@ final class EntryMapper {
             queueUrl,
             "message " + id + " has FIFO message group id " + quoted(groupId) + ": " + problem);
       }
-      request.messageGroupId(groupId).messageDeduplicationId(Long.toString(id));
+      request.messageGroupId(groupId).messageDeduplicationId(entry.messageId().toString());
     }
     return new PreparedEntry(entry, queueUrl, groupId, request.build(), (int) total);
   }
