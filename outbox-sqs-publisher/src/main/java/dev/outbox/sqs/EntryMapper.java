@@ -118,13 +118,17 @@ final class EntryMapper {
         throw new IllegalArgumentException("has header '" + h.getKey() + "': " + problem);
       }
       if (h.getValue().isEmpty()) {
-        throw new IllegalArgumentException(
-            "has header '"
-                + h.getKey()
-                + "' with an empty value; SQS attribute values must not be empty");
+        // SQS refuses empty attribute values: a marked placeholder, as for an empty key.
+        attributes.put(
+            h.getKey(),
+            MessageAttributeValue.builder()
+                .dataType(SqsMessages.EMPTY_STRING_TYPE)
+                .stringValue(SqsMessages.EMPTY_STRING_PLACEHOLDER)
+                .build());
+      } else {
+        requireSqsText("header '" + h.getKey() + "'", h.getValue());
+        attributes.put(h.getKey(), string(h.getValue()));
       }
-      requireSqsText("header '" + h.getKey() + "'", h.getValue());
-      attributes.put(h.getKey(), string(h.getValue()));
     }
 
     long bytes = utf8Length(body);
@@ -242,8 +246,10 @@ final class EntryMapper {
 
   /** Why SQS would refuse this message attribute name, or {@code null} when it is fine. */
   static String attributeNameProblem(String name) {
-    if (SqsMessages.RESERVED.contains(name)) {
-      return "the name is reserved for the outbox's own attribute";
+    if (name.startsWith(SqsMessages.RESERVED_PREFIX)) {
+      return "names starting with '"
+          + SqsMessages.RESERVED_PREFIX
+          + "' are reserved for the SQS publisher's own attributes";
     }
     if (name.length() > MAX_ATTRIBUTE_NAME_LENGTH) {
       return "the name is "

@@ -39,7 +39,9 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
  *   <li>{@value #KEY} (Binary): the key, when the message has one. SQS refuses empty attribute
  *       values, so an empty (non-null) key travels as data type {@value #EMPTY_KEY_TYPE} with one
  *       zero byte.
- *   <li>Every header as a String attribute of the same name.
+ *   <li>Every header as a String attribute of the same name, exactly once. SQS refuses empty
+ *       attribute values, so a header whose value is empty travels as data type {@value
+ *       #EMPTY_STRING_TYPE} with the value {@code " "}.
  * </ul>
  *
  * <p>The outbox's row id is a storage detail and is not sent: two outbox tables number their rows
@@ -68,7 +70,19 @@ public final class SqsMessages {
   /** Data type of the {@link #KEY} attribute of a message whose key is empty but not null. */
   public static final String EMPTY_KEY_TYPE = "Binary.empty";
 
-  /** The attribute names the publisher sets itself; headers cannot use them. */
+  /** Data type of a header attribute whose value is empty (the value sent is a placeholder). */
+  public static final String EMPTY_STRING_TYPE = "String.empty";
+
+  /** The value sent for a header whose value is empty: SQS refuses empty attribute values. */
+  static final String EMPTY_STRING_PLACEHOLDER = " ";
+
+  /**
+   * The prefix of every attribute name the publisher sets itself (and may set in later versions);
+   * header names starting with it are refused.
+   */
+  public static final String RESERVED_PREFIX = "outbox-";
+
+  /** The attribute names the publisher sets itself in this version; headers cannot use them. */
   public static final Set<String> RESERVED = Set.of(MESSAGE_ID, NAMESPACE, KEY, ENCODING);
 
   private SqsMessages() {}
@@ -157,8 +171,8 @@ public final class SqsMessages {
   }
 
   /**
-   * The headers of a received message: its String attributes except the publisher's own, in no
-   * particular order.
+   * The headers of a received message: its String attributes (and {@value #EMPTY_STRING_TYPE} ones,
+   * as empty values) except the publisher's own, in no particular order.
    */
   public static Map<String, String> headers(Message message) {
     Map<String, String> headers = new LinkedHashMap<>();
@@ -166,8 +180,13 @@ public final class SqsMessages {
         .messageAttributes()
         .forEach(
             (name, value) -> {
-              if (!RESERVED.contains(name) && "String".equals(value.dataType())) {
+              if (name.startsWith(RESERVED_PREFIX)) {
+                return;
+              }
+              if ("String".equals(value.dataType())) {
                 headers.put(name, value.stringValue());
+              } else if (EMPTY_STRING_TYPE.equals(value.dataType())) {
+                headers.put(name, "");
               }
             });
     return Collections.unmodifiableMap(headers);

@@ -131,8 +131,9 @@ public final class SqsPublisher implements Publisher {
    * #publish} applies (one implementation of them): its size as SQS counts it (the body after
    * Base64 when the payload is not SQS text, plus every attribute's name, data type and value,
    * including the publisher's own) against {@code maxMessageBytes}; its attribute count, including
-   * the publisher's own, against SQS's 10; header names against SQS's rules and the publisher's own
-   * attribute names; header values and the namespace against the characters SQS accepts.
+   * the publisher's own, against SQS's 10; header names against SQS's rules and the reserved
+   * {@value SqsMessages#RESERVED_PREFIX} prefix; header values and the namespace against the
+   * characters SQS accepts.
    *
    * <p>With a static routing rule ({@code queueUrl} or {@code routes}) it also refuses a namespace
    * that has no queue and, for a FIFO queue, a message group id SQS would refuse. A routing

@@ -153,7 +153,8 @@ class SqsWriteTimeChecksTest {
               " leading", "character 0 (' ') is not allowed",
               "AWS.trace", "reserves names starting with 'AWS.'",
               "a..b", "two periods in a row",
-              "outbox-message-id", "reserved for the outbox's own attribute");
+              "outbox-entry-id", "reserved for the SQS publisher's own attributes",
+              "outbox-message-id", "reserved for the SQS publisher's own attributes");
       reasons.forEach(
           (name, reason) ->
               assertThatThrownBy(() -> outbox.publish(TXN, message().header(name, "v").build()))
