@@ -9,14 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Function;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
- * Turns an outbox entry into an SQS batch entry, or refuses it with a reason that names the limit.
- * Never drops or shortens anything.
+ * Turns an outbox entry into an SQS batch entry, or refuses it with a reason that names the limit
+ * and the figure. Never drops, shortens or alters anything. The one place that knows SQS's limits
+ * on a message: {@link SqsPublisher#publish} and {@link SqsPublisher#checkDeliverable} both use it.
  */
 final class EntryMapper {
 
@@ -43,17 +45,26 @@ final class EntryMapper {
   }
 
   /**
-   * Maps one entry.
+   * The message as SQS will carry it: its body and message attributes, checked against every limit
+   * SQS sets on them. {@link #map} sends exactly this; {@link SqsPublisher#checkDeliverable} runs
+   * the same code at write time, so the two cannot disagree.
    *
-   * @throws SqsEntryException when SQS cannot carry the message as it is (permanent)
-   * @throws RuntimeException what the group id function threw
+   * @param body the SQS message body
+   * @param attributes the message attributes, the publisher's own first, then one per header
+   * @param bytes the size as SQS counts it: body plus every attribute's name, data type and value
    */
-  PreparedEntry map(ClaimedEntry entry, String queueUrl, boolean fifo) {
-    long id = entry.id();
-    Message m = entry.message();
-    byte[] key = m.key();
+  record Encoded(String body, Map<String, MessageAttributeValue> attributes, int bytes) {}
 
-    int attributeCount = 2 + (key == null ? 0 : 1) + m.headers().size();
+  /**
+   * Encodes a message for SQS.
+   *
+   * @param messageId the id sent as the {@value SqsMessages#MESSAGE_ID} attribute; every UUID has
+   *     the same text length, so any id gives the same size and the same verdict
+   * @throws IllegalArgumentException when SQS cannot carry the message as it is, with a phrase that
+   *     continues "message ...", such as {@code has 11 attributes (...); SQS allows 10}
+   */
+  Encoded encode(Message m, UUID messageId) {
+    byte[] key = m.key();
     String body;
     String encoding = null;
     byte[] payload = m.payload();
@@ -67,30 +78,23 @@ final class EntryMapper {
         encoding = SqsMessages.BASE64;
       }
     }
-    if (encoding != null) {
-      attributeCount++;
-    }
+    int own = 2 + (key == null ? 0 : 1) + (encoding == null ? 0 : 1);
+    int attributeCount = own + m.headers().size();
     if (attributeCount > MAX_ATTRIBUTES) {
-      throw reject(
-          id,
-          queueUrl,
-          "message "
-              + id
-              + " has "
+      throw new IllegalArgumentException(
+          "has "
               + attributeCount
               + " attributes ("
               + m.headers().size()
               + " headers + "
-              + (attributeCount - m.headers().size())
+              + own
               + " set by the outbox); SQS allows "
               + MAX_ATTRIBUTES);
     }
 
     Map<String, MessageAttributeValue> attributes = new LinkedHashMap<>();
-    attributes.put(
-        SqsMessages.ENTRY_ID,
-        MessageAttributeValue.builder().dataType("Number").stringValue(Long.toString(id)).build());
-    requireSqsText(id, queueUrl, "namespace", m.namespace());
+    attributes.put(SqsMessages.MESSAGE_ID, string(messageId.toString()));
+    requireSqsText("namespace", m.namespace());
     attributes.put(SqsMessages.NAMESPACE, string(m.namespace()));
     if (key != null) {
       attributes.put(
@@ -111,21 +115,20 @@ final class EntryMapper {
     for (Map.Entry<String, String> h : m.headers().entrySet()) {
       String problem = attributeNameProblem(h.getKey());
       if (problem != null) {
-        throw reject(
-            id, queueUrl, "message " + id + " has header '" + h.getKey() + "': " + problem);
+        throw new IllegalArgumentException("has header '" + h.getKey() + "': " + problem);
       }
       if (h.getValue().isEmpty()) {
-        throw reject(
-            id,
-            queueUrl,
-            "message "
-                + id
-                + " has header '"
-                + h.getKey()
-                + "' with an empty value; SQS attribute values must not be empty");
+        // SQS refuses empty attribute values: a marked placeholder, as for an empty key.
+        attributes.put(
+            h.getKey(),
+            MessageAttributeValue.builder()
+                .dataType(SqsMessages.EMPTY_STRING_TYPE)
+                .stringValue(SqsMessages.EMPTY_STRING_PLACEHOLDER)
+                .build());
+      } else {
+        requireSqsText("header '" + h.getKey() + "'", h.getValue());
+        attributes.put(h.getKey(), string(h.getValue()));
       }
-      requireSqsText(id, queueUrl, "header '" + h.getKey() + "'", h.getValue());
-      attributes.put(h.getKey(), string(h.getValue()));
     }
 
     long bytes = utf8Length(body);
@@ -135,30 +138,45 @@ final class EntryMapper {
     }
     long total = bytes + attributeBytes;
     if (total > maxMessageBytes) {
-      throw reject(
-          id,
-          queueUrl,
-          "message "
-              + id
-              + " is "
+      throw new IllegalArgumentException(
+          "is "
               + total
               + " bytes on SQS (body "
               + bytes
-              + (SqsMessages.BASE64.equals(encoding) ? " after Base64" : "")
+              + (SqsMessages.BASE64.equals(encoding)
+                  ? " after Base64 of " + payload.length + " payload bytes"
+                  : "")
               + " + attributes "
               + attributeBytes
               + "); the limit (maxMessageBytes) is "
               + maxMessageBytes);
     }
+    return new Encoded(body, attributes, (int) total);
+  }
 
+  /**
+   * Maps one entry: its message as {@link #encode} makes it, its {@link ClaimedEntry#messageId()}
+   * as the {@value SqsMessages#MESSAGE_ID} attribute and, on a FIFO queue, as the deduplication id.
+   *
+   * @throws SqsEntryException when SQS cannot carry the message as it is (permanent)
+   * @throws RuntimeException what the group id function threw
+   */
+  PreparedEntry map(ClaimedEntry entry, String queueUrl, boolean fifo) {
+    long id = entry.id();
+    Encoded encoded;
+    try {
+      encoded = encode(entry.message(), entry.messageId());
+    } catch (IllegalArgumentException e) {
+      throw reject(id, queueUrl, "message " + id + " " + e.getMessage());
+    }
     SendMessageBatchRequestEntry.Builder request =
         SendMessageBatchRequestEntry.builder()
             .id(Long.toString(id))
-            .messageBody(body)
-            .messageAttributes(attributes);
+            .messageBody(encoded.body())
+            .messageAttributes(encoded.attributes());
     String groupId = null;
     if (fifo) {
-      groupId = key == null ? defaultGroupId : groupIdFunction.apply(key);
+      groupId = groupId(entry.message());
       String problem = groupIdProblem(groupId);
       if (problem != null) {
         throw reject(
@@ -166,9 +184,20 @@ final class EntryMapper {
             queueUrl,
             "message " + id + " has FIFO message group id " + quoted(groupId) + ": " + problem);
       }
-      request.messageGroupId(groupId).messageDeduplicationId(Long.toString(id));
+      request.messageGroupId(groupId).messageDeduplicationId(entry.messageId().toString());
     }
-    return new PreparedEntry(entry, queueUrl, groupId, request.build(), (int) total);
+    return new PreparedEntry(entry, queueUrl, groupId, request.build(), encoded.bytes());
+  }
+
+  /**
+   * The FIFO message group of a message: the group id function's result for its key, the default
+   * group when it has none. Not checked; see {@link #groupIdProblem}.
+   *
+   * @throws RuntimeException what the group id function threw
+   */
+  String groupId(Message m) {
+    byte[] key = m.key();
+    return key == null ? defaultGroupId : groupIdFunction.apply(key);
   }
 
   /** The default group id function: the key as text when SQS accepts it, else a digest. */
@@ -217,8 +246,10 @@ final class EntryMapper {
 
   /** Why SQS would refuse this message attribute name, or {@code null} when it is fine. */
   static String attributeNameProblem(String name) {
-    if (SqsMessages.RESERVED.contains(name)) {
-      return "the name is reserved for the outbox's own attribute";
+    if (name.startsWith(SqsMessages.RESERVED_PREFIX)) {
+      return "names starting with '"
+          + SqsMessages.RESERVED_PREFIX
+          + "' are reserved for the SQS publisher's own attributes";
     }
     if (name.length() > MAX_ATTRIBUTE_NAME_LENGTH) {
       return "the name is "
@@ -295,15 +326,11 @@ final class EntryMapper {
     return -1;
   }
 
-  private static void requireSqsText(long id, String queueUrl, String what, String value) {
+  private static void requireSqsText(String what, String value) {
     int bad = firstInvalidCharacter(value);
     if (bad >= 0) {
-      throw reject(
-          id,
-          queueUrl,
-          "message "
-              + id
-              + " has "
+      throw new IllegalArgumentException(
+          "has "
               + what
               + " with character U+"
               + String.format("%04X", value.codePointAt(bad))

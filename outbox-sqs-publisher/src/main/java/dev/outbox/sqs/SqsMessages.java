@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
@@ -18,7 +19,7 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
  * <pre>{@code
  * ReceiveMessageRequest.builder().queueUrl(url).messageAttributeNames("All")...
  * for (Message m : response.messages()) {
- *   long entryId = SqsMessages.entryId(m);    // deduplicate by it
+ *   UUID messageId = SqsMessages.messageId(m); // deduplicate by it
  *   byte[] payload = SqsMessages.payload(m);  // the outbox payload, byte-exact
  * }
  * }</pre>
@@ -31,18 +32,25 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
  *       Base64 encoding, marked by the String attribute {@value #ENCODING} = {@value #BASE64}. An
  *       empty payload (SQS refuses empty bodies) is sent as the body {@code " "} marked {@value
  *       #ENCODING} = {@value #EMPTY}.
- *   <li>{@value #ENTRY_ID} (Number): the outbox entry id, on every message.
+ *   <li>{@value #MESSAGE_ID} (String): the outbox message id ({@code ClaimedEntry.messageId()}, a
+ *       UUID unique beyond its outbox table), on every message; on a FIFO queue also the {@code
+ *       MessageDeduplicationId}. Consumers deduplicate by it.
  *   <li>{@value #NAMESPACE} (String): the message's namespace.
  *   <li>{@value #KEY} (Binary): the key, when the message has one. SQS refuses empty attribute
  *       values, so an empty (non-null) key travels as data type {@value #EMPTY_KEY_TYPE} with one
  *       zero byte.
- *   <li>Every header as a String attribute of the same name.
+ *   <li>Every header as a String attribute of the same name, exactly once. SQS refuses empty
+ *       attribute values, so a header whose value is empty travels as data type {@value
+ *       #EMPTY_STRING_TYPE} with the value {@code " "}.
  * </ul>
+ *
+ * <p>The outbox's row id is a storage detail and is not sent: two outbox tables number their rows
+ * independently, so it identifies nothing on a shared queue.
  */
 public final class SqsMessages {
 
-  /** Number attribute: the outbox entry id. */
-  public static final String ENTRY_ID = "outbox-entry-id";
+  /** String attribute: the outbox message id, a UUID; consumers deduplicate by it. */
+  public static final String MESSAGE_ID = "outbox-message-id";
 
   /** String attribute: the outbox namespace. */
   public static final String NAMESPACE = "outbox-namespace";
@@ -62,8 +70,20 @@ public final class SqsMessages {
   /** Data type of the {@link #KEY} attribute of a message whose key is empty but not null. */
   public static final String EMPTY_KEY_TYPE = "Binary.empty";
 
-  /** The attribute names the publisher sets itself; headers cannot use them. */
-  public static final Set<String> RESERVED = Set.of(ENTRY_ID, NAMESPACE, KEY, ENCODING);
+  /** Data type of a header attribute whose value is empty (the value sent is a placeholder). */
+  public static final String EMPTY_STRING_TYPE = "String.empty";
+
+  /** The value sent for a header whose value is empty: SQS refuses empty attribute values. */
+  static final String EMPTY_STRING_PLACEHOLDER = " ";
+
+  /**
+   * The prefix of every attribute name the publisher sets itself (and may set in later versions);
+   * header names starting with it are refused.
+   */
+  public static final String RESERVED_PREFIX = "outbox-";
+
+  /** The attribute names the publisher sets itself in this version; headers cannot use them. */
+  public static final Set<String> RESERVED = Set.of(MESSAGE_ID, NAMESPACE, KEY, ENCODING);
 
   private SqsMessages() {}
 
@@ -99,22 +119,36 @@ public final class SqsMessages {
   }
 
   /**
-   * The outbox entry id of a received message: deduplicate by it.
+   * The outbox message id of a received message: deduplicate by it. The same message sent twice
+   * (at-least-once delivery) has the same id; messages of different outboxes never share one.
    *
-   * @throws IllegalArgumentException when the message has no {@value #ENTRY_ID} attribute (not sent
-   *     by {@link SqsPublisher}, or received without {@code messageAttributeNames("All")})
+   * @throws IllegalArgumentException when the message has no {@value #MESSAGE_ID} attribute (not
+   *     sent by this version of {@link SqsPublisher}, or received without {@code
+   *     messageAttributeNames("All")}), or its value is not a UUID
    */
-  public static long entryId(Message message) {
-    MessageAttributeValue id = message.messageAttributes().get(ENTRY_ID);
+  public static UUID messageId(Message message) {
+    MessageAttributeValue id = message.messageAttributes().get(MESSAGE_ID);
     if (id == null || id.stringValue() == null) {
       throw new IllegalArgumentException(
           "message "
               + message.messageId()
               + " has no "
-              + ENTRY_ID
+              + MESSAGE_ID
               + " attribute; receive with messageAttributeNames(\"All\")");
     }
-    return Long.parseLong(id.stringValue());
+    try {
+      return UUID.fromString(id.stringValue());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "message "
+              + message.messageId()
+              + " has "
+              + MESSAGE_ID
+              + " '"
+              + id.stringValue()
+              + "', which is not a UUID",
+          e);
+    }
   }
 
   /** The outbox namespace of a received message, or {@code null} when it carries none. */
@@ -137,8 +171,8 @@ public final class SqsMessages {
   }
 
   /**
-   * The headers of a received message: its String attributes except the publisher's own, in no
-   * particular order.
+   * The headers of a received message: its String attributes (and {@value #EMPTY_STRING_TYPE} ones,
+   * as empty values) except the publisher's own, in no particular order.
    */
   public static Map<String, String> headers(Message message) {
     Map<String, String> headers = new LinkedHashMap<>();
@@ -146,8 +180,13 @@ public final class SqsMessages {
         .messageAttributes()
         .forEach(
             (name, value) -> {
-              if (!RESERVED.contains(name) && "String".equals(value.dataType())) {
+              if (name.startsWith(RESERVED_PREFIX)) {
+                return;
+              }
+              if ("String".equals(value.dataType())) {
                 headers.put(name, value.stringValue());
+              } else if (EMPTY_STRING_TYPE.equals(value.dataType())) {
+                headers.put(name, "");
               }
             });
     return Collections.unmodifiableMap(headers);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,12 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
  * once a message of a group fails retryably, the group's later messages of the same call are held
  * back (and reported retryable) rather than sent ahead of it.
  *
+ * <p>Every message carries its {@link ClaimedEntry#messageId()} as the {@value
+ * SqsMessages#MESSAGE_ID} attribute and, on a FIFO queue, as the {@code MessageDeduplicationId}:
+ * unique beyond its outbox table, so outboxes sharing a queue never deduplicate each other's
+ * messages. {@link #checkDeliverable} lets {@code Outbox.publish} refuse, in the caller's
+ * transaction, a message SQS could never carry, by the same rules {@link #publish} applies.
+ *
  * <p>Every outcome is mapped back to its entry id: a failure SQS reports for one entry, a request
  * that failed as a whole, or an entry SQS's response does not mention (never counted as sent).
  * Message faults that no retry can fix are permanent; the rest is retryable. See the module README
@@ -47,7 +54,11 @@ public final class SqsPublisher implements Publisher {
 
   private static final Logger log = LoggerFactory.getLogger(SqsPublisher.class);
 
+  /** What {@link #checkDeliverable} encodes with: every UUID has the same length on SQS. */
+  private static final UUID ANY_MESSAGE_ID = new UUID(0L, 0L);
+
   private final Function<String, Optional<String>> router;
+  private final boolean staticRouting;
   private final EntryMapper mapper;
   private final BatchSender sender;
   private final int maxBatchEntries;
@@ -55,6 +66,7 @@ public final class SqsPublisher implements Publisher {
 
   private SqsPublisher(Builder b, Function<String, Optional<String>> router) {
     this.router = router;
+    this.staticRouting = b.router == null;
     this.mapper = new EntryMapper(b.maxMessageBytes, b.groupIdFunction, b.defaultGroupId);
     this.sender = new BatchSender(b.client, b.maxInFlightRequests);
     this.maxBatchEntries = b.maxBatchEntries;
@@ -112,6 +124,60 @@ public final class SqsPublisher implements Publisher {
         entries.size(),
         batches.size());
     outcomes.throwIfAnyFailed(entries);
+  }
+
+  /**
+   * Refuses, at write time, a message this publisher could never send, by the same rules {@link
+   * #publish} applies (one implementation of them): its size as SQS counts it (the body after
+   * Base64 when the payload is not SQS text, plus every attribute's name, data type and value,
+   * including the publisher's own) against {@code maxMessageBytes}; its attribute count, including
+   * the publisher's own, against SQS's 10; header names against SQS's rules and the reserved
+   * {@value SqsMessages#RESERVED_PREFIX} prefix; header values and the namespace against the
+   * characters SQS accepts.
+   *
+   * <p>With a static routing rule ({@code queueUrl} or {@code routes}) it also refuses a namespace
+   * that has no queue and, for a FIFO queue, a message group id SQS would refuse. A routing
+   * function is not called here (it may be expensive or change over time); its verdict, and a group
+   * id function that throws, are left to {@link #publish}.
+   *
+   * @throws IllegalArgumentException naming the limit and the message's figure
+   */
+  @Override
+  public void checkDeliverable(dev.outbox.Message message) {
+    Objects.requireNonNull(message, "message");
+    String queueUrl = null;
+    if (staticRouting) {
+      Optional<String> route = router.apply(message.namespace());
+      if (route.isEmpty()) {
+        throw new IllegalArgumentException(
+            "no SQS queue is routed for namespace '" + message.namespace() + "'");
+      }
+      queueUrl = route.get();
+    }
+    try {
+      mapper.encode(message, ANY_MESSAGE_ID);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the SQS message " + e.getMessage());
+    }
+    if (queueUrl != null && isFifo(queueUrl)) {
+      String groupId;
+      try {
+        groupId = mapper.groupId(message);
+      } catch (RuntimeException e) {
+        log.debug("groupIdFunction threw at write time; publish will report it", e);
+        return;
+      }
+      String problem = EntryMapper.groupIdProblem(groupId);
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "the SQS message for FIFO queue "
+                + queueUrl
+                + " would have message group id "
+                + (groupId == null ? "null" : "'" + groupId + "'")
+                + ": "
+                + problem);
+      }
+    }
   }
 
   private List<PreparedEntry> prepare(List<ClaimedEntry> entries, Outcomes outcomes) {

@@ -44,7 +44,7 @@ class SqsPublisherContractTest extends PublisherContract {
         .map(
             m ->
                 new ReceivedMessage(
-                    SqsMessages.entryId(m),
+                    SqsMessages.messageId(m),
                     SqsMessages.namespace(m),
                     SqsMessages.key(m),
                     SqsMessages.payload(m),
@@ -58,6 +58,6 @@ class SqsPublisherContractTest extends PublisherContract {
         id % 2 == 0
             ? Message.builder().namespace("unrouted").payload("nowhere to go").build()
             : Message.builder().namespace(namespace()).payload(new byte[300 * 1024]).build();
-    return Optional.of(new ClaimedEntry(id, message, java.time.Instant.EPOCH, 0));
+    return Optional.of(entry(id, message));
   }
 }
