@@ -173,11 +173,6 @@ public final class OutboxTracing {
   static final TextMapGetter<Map<String, String>> HEADER_GETTER =
       new TextMapGetter<>() {
         @Override
-        public Iterable<String> keys(Map<String, String> carrier) {
-          return carrier.keySet();
-        }
-
-        @Override
         public String get(Map<String, String> carrier, String key) {
           if (carrier == null || key == null) {
             return null;

@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Publishes each entry inside a relay span and hands the wrapped publisher entries that carry
@@ -24,8 +22,6 @@ import org.slf4j.LoggerFactory;
  * Made by {@link OutboxTracing#instrument}.
  */
 final class TracingPublisher implements Publisher {
-
-  private static final Logger log = LoggerFactory.getLogger(TracingPublisher.class);
 
   static final AttributeKey<String> MESSAGING_SYSTEM = AttributeKey.stringKey("messaging.system");
   static final AttributeKey<String> OPERATION_TYPE =
@@ -114,50 +110,32 @@ final class TracingPublisher implements Publisher {
     span.recordException(cause);
   }
 
-  /** The entry as the broker should get it: exactly one trace context. */
+  /**
+   * The entry as the broker should get it: with {@link OutboxTracing.Relation#CHILD} and a stored
+   * context, the relay span's context in place of the stored one; otherwise the entry as written (a
+   * message written outside any trace gets no header here: it could push the message past a broker
+   * limit that the write-time check never saw).
+   */
   private ClaimedEntry forward(ClaimedEntry e, Context stored, boolean storedValid, Span span) {
-    Message m = e.message();
-    Message out;
-    if (storedValid) {
-      if (tracing.relation() == OutboxTracing.Relation.LINK) {
-        return e; // the stored context goes on to the consumer unchanged
-      }
-      // Replace the stored context by the relay span's (keeping whatever else the propagator
-      // carries, such as baggage, from the stored context).
-      Map<String, String> headers = new LinkedHashMap<>();
-      m.headers()
-          .forEach(
-              (k, v) -> {
-                if (!tracing.isTraceHeader(k)) {
-                  headers.put(k, v);
-                }
-              });
-      tracing.propagator().inject(stored.with(span), headers, OutboxTracing.MAP_SETTER);
-      out = copy(m, headers);
-    } else if (tracing.hasTraceHeader(m.headers())) {
-      return e; // a trace header we cannot read: the caller's, passed on as it is
-    } else {
-      // Written outside any trace: the consumer continues the relay span's trace, if the broker
-      // can carry the extra headers; a message is never made undeliverable by tracing.
-      Map<String, String> headers = new LinkedHashMap<>(m.headers());
-      tracing.propagator().inject(Context.root().with(span), headers, OutboxTracing.MAP_SETTER);
-      Message candidate = copy(m, headers);
-      try {
-        delegate.checkDeliverable(candidate);
-      } catch (IllegalArgumentException tooMuch) {
-        log.debug(
-            "entry {} carries no trace context and the publisher cannot take one more: {}",
-            e.id(),
-            tooMuch.getMessage());
-        return e;
-      }
-      out = candidate;
+    if (!storedValid || tracing.relation() == OutboxTracing.Relation.LINK) {
+      return e;
     }
+    // Keep whatever else the propagator carries (baggage, say) from the stored context.
+    Message m = e.message();
+    Map<String, String> headers = new LinkedHashMap<>();
+    m.headers()
+        .forEach(
+            (k, v) -> {
+              if (!tracing.isTraceHeader(k)) {
+                headers.put(k, v);
+              }
+            });
+    tracing.propagator().inject(stored.with(span), headers, OutboxTracing.MAP_SETTER);
     // ClaimedEntry has no toBuilder(): copy every field it has.
     return ClaimedEntry.builder()
         .id(e.id())
         .messageId(e.messageId())
-        .message(out)
+        .message(copy(m, headers))
         .createdAt(e.createdAt())
         .attempts(e.attempts())
         .build();

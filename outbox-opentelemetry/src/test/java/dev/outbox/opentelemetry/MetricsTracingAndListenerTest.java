@@ -74,9 +74,11 @@ class MetricsTracingAndListenerTest {
               .build()) {
         metrics.monitor(outbox);
         Span request = traces.sdk.getTracer("test").spanBuilder("POST /orders").startSpan();
-        try (Scope ignored = request.makeCurrent()) {
+        Scope scope = request.makeCurrent();
+        try {
           outbox.publish(TXN, Message.builder().namespace("orders").payload("m-1").build());
         } finally {
+          scope.close();
           request.end();
         }
         clock.advance(Duration.ofSeconds(2));

@@ -62,9 +62,11 @@ class OutboxTracingSqsTest {
 
   private SpanContext publishInRequest(Outbox<Object> outbox, String payload) {
     Span request = tracer.spanBuilder("POST /orders").setSpanKind(SpanKind.SERVER).startSpan();
-    try (Scope ignored = request.makeCurrent()) {
+    Scope scope = request.makeCurrent();
+    try {
       outbox.publish(TXN, Message.builder().namespace("orders").payload(payload).build());
     } finally {
+      scope.close();
       request.end();
     }
     return request.getSpanContext();
