@@ -35,6 +35,19 @@ public final class ClaimedEntry {
   }
 
   /**
+   * A builder pre-filled with this entry's fields: for a decorating publisher that forwards a
+   * changed copy (say, with other trace headers), so a field added later is carried along.
+   */
+  public Builder toBuilder() {
+    return new Builder()
+        .id(id)
+        .messageId(messageId)
+        .message(message)
+        .createdAt(createdAt)
+        .attempts(attempts);
+  }
+
+  /**
    * The entry's row id in its storage: its key and its order (a later write has a larger id).
    * Unique within one outbox table only; {@link PublishException} names entries by it.
    */

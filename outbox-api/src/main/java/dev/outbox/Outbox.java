@@ -141,6 +141,14 @@ public final class Outbox<T> implements AutoCloseable {
     return config;
   }
 
+  /**
+   * The clock this outbox runs on: the one given to the builder, or the outbox's own wall clock.
+   * Give it to anything that must agree with the outbox on time (metrics on a {@code FakeClock}).
+   */
+  public Clock clock() {
+    return clock;
+  }
+
   /** This processor's id, as recorded in its claims. */
   public String processorId() {
     return config.processorId();

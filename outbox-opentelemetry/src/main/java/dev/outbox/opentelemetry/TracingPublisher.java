@@ -132,13 +132,7 @@ final class TracingPublisher implements Publisher {
             });
     tracing.propagator().inject(stored.with(span), headers, OutboxTracing.MAP_SETTER);
     // ClaimedEntry has no toBuilder(): copy every field it has.
-    return ClaimedEntry.builder()
-        .id(e.id())
-        .messageId(e.messageId())
-        .message(copy(m, headers))
-        .createdAt(e.createdAt())
-        .attempts(e.attempts())
-        .build();
+    return e.toBuilder().message(copy(m, headers)).build();
   }
 
   private static Message copy(Message m, Map<String, String> headers) {
