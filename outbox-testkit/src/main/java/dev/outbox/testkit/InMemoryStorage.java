@@ -26,8 +26,26 @@ import java.util.UUID;
  * a database adapter must (it passes the same {@link ProcessorStorageContract}), and it keeps dead
  * letters and statistics.
  *
- * <p>It has no transactions: {@link #publish} writes at once, and the {@code txn} argument, which
- * may be any non-null object, is otherwise ignored. Thread-safe.
+ * <h2>Transactions</h2>
+ *
+ * {@link #begin()} opens a {@link Transaction}. Entries {@link #publish published} with it are
+ * invisible to {@link #claim} until {@link Transaction#commit()}, and discarded by {@link
+ * Transaction#rollback()} (or by {@link Transaction#close()} before a commit); they get their ids
+ * at commit, in order, so a later commit always has larger ids:
+ *
+ * <pre>{@code
+ * InMemoryStorage<InMemoryStorage.Transaction> storage = new InMemoryStorage<>();
+ * try (InMemoryStorage.Transaction tx = storage.begin()) {
+ *   outbox.publish(tx, message);
+ *   tx.commit();
+ * }
+ * }</pre>
+ *
+ * <p>Any other non-null {@code txn} (tests that do not care about transactions often pass {@code
+ * new Object()}) is an auto-committed transaction: the entries are written at once and cannot be
+ * rolled back.
+ *
+ * <p>Thread-safe: every method, {@link Transaction}'s included, holds this storage's lock.
  *
  * @param <T> the transaction handle type the code under test passes
  */
@@ -70,9 +88,111 @@ public final class InMemoryStorage<T>
   private final TreeMap<Long, DeadLetter> dead = new TreeMap<>();
   private long lastId;
 
+  /**
+   * A transaction of one {@link InMemoryStorage}: what is published with it becomes claimable at
+   * {@link #commit()} and is discarded at {@link #rollback()}. Single use; thread-safe.
+   */
+  public static final class Transaction implements AutoCloseable {
+    private final InMemoryStorage<?> storage;
+    private final List<NewEntry> writes = new ArrayList<>();
+    private String state = "open";
+
+    private Transaction(InMemoryStorage<?> storage) {
+      this.storage = storage;
+    }
+
+    /**
+     * Makes every entry published with this transaction claimable, with ids larger than any before.
+     *
+     * @throws IllegalStateException when the transaction was already committed or rolled back
+     */
+    public void commit() {
+      synchronized (storage) {
+        requireOpen("commit");
+        storage.write(writes);
+        writes.clear();
+        state = "committed";
+      }
+    }
+
+    /**
+     * Discards every entry published with this transaction.
+     *
+     * @throws IllegalStateException when the transaction was already committed or rolled back
+     */
+    public void rollback() {
+      synchronized (storage) {
+        requireOpen("roll back");
+        writes.clear();
+        state = "rolled back";
+      }
+    }
+
+    /** Rolls back unless the transaction was committed or rolled back already. */
+    @Override
+    public void close() {
+      synchronized (storage) {
+        if (state.equals("open")) {
+          rollback();
+        }
+      }
+    }
+
+    /** Whether neither {@link #commit()} nor {@link #rollback()} has been called yet. */
+    public boolean isOpen() {
+      synchronized (storage) {
+        return state.equals("open");
+      }
+    }
+
+    private void add(List<NewEntry> entries) {
+      requireOpen("publish in");
+      writes.addAll(entries);
+    }
+
+    private void requireOpen(String action) {
+      if (!state.equals("open")) {
+        throw new IllegalStateException("cannot " + action + " a transaction already " + state);
+      }
+    }
+
+    @Override
+    public String toString() {
+      synchronized (storage) {
+        return "InMemoryStorage.Transaction{" + state + ", " + writes.size() + " pending entries}";
+      }
+    }
+  }
+
+  /** Opens a transaction of this storage; see {@link Transaction}. */
+  public Transaction begin() {
+    return new Transaction(this);
+  }
+
+  /**
+   * Writes entries in {@code txn}: visible at its commit when it is a {@link Transaction} of this
+   * storage, at once for any other object (see the class comment).
+   *
+   * @throws IllegalStateException when {@code txn} is a transaction already committed or rolled
+   *     back
+   * @throws IllegalArgumentException when {@code txn} is a transaction of another storage
+   */
   @Override
   public synchronized void publish(T txn, List<NewEntry> entries) {
     Objects.requireNonNull(txn, "txn");
+    Objects.requireNonNull(entries, "entries");
+    if (txn instanceof Transaction t) {
+      if (t.storage != this) {
+        throw new IllegalArgumentException(
+            "txn " + t + " was begun by another InMemoryStorage, not this one");
+      }
+      t.add(entries);
+    } else {
+      write(entries);
+    }
+  }
+
+  private synchronized void write(List<NewEntry> entries) {
     for (NewEntry e : entries) {
       long id = ++lastId;
       rows.put(id, new Row(id, e.messageId(), e.message(), e.createdAt()));

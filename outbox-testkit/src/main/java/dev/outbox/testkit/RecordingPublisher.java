@@ -22,7 +22,11 @@ import java.util.function.Predicate;
  * publisher.failEveryNth(3);                                         // every third entry
  * publisher.failAll(new IllegalStateException("broker down"));       // the whole batch throws
  * publisher.succeed();                                               // back to normal
+ * publisher.maxMessageBytes(256 * 1024);                             // a broker's size limit
  * }</pre>
+ *
+ * <p>With a {@link #maxMessageBytes size limit}, {@link #checkDeliverable} refuses larger messages
+ * and {@link #publish} fails them permanently, as a real broker adapter must.
  *
  * <p>Thread-safe: several outboxes may share one.
  */
@@ -34,6 +38,7 @@ public final class RecordingPublisher implements Publisher {
   private Predicate<ClaimedEntry> failWhen = e -> false;
   private boolean permanent;
   private int everyNth;
+  private int maxMessageBytes = Integer.MAX_VALUE;
   private long seen;
   private int batches;
   private volatile Consumer<List<ClaimedEntry>> beforePublish = batch -> {};
@@ -50,6 +55,11 @@ public final class RecordingPublisher implements Publisher {
       PublishException.Builder failures = PublishException.builder();
       for (ClaimedEntry e : entries) {
         seen++;
+        int size = e.message().sizeInBytes();
+        if (size > maxMessageBytes) {
+          failures.permanent(e, new IllegalArgumentException(tooLarge(size)));
+          continue;
+        }
         boolean nth = everyNth > 0 && seen % everyNth == 0;
         if (nth || failWhen.test(e)) {
           IllegalStateException cause =
@@ -67,6 +77,43 @@ public final class RecordingPublisher implements Publisher {
       notifyAll();
       failures.throwIfAny();
     }
+  }
+
+  /**
+   * Refuses messages larger than {@code limit} bytes ({@link Message#sizeInBytes()}).
+   *
+   * @throws IllegalArgumentException naming the limit when the message is larger
+   */
+  @Override
+  public void checkDeliverable(Message message) {
+    int size = message.sizeInBytes();
+    int limit;
+    synchronized (this) {
+      limit = maxMessageBytes;
+    }
+    if (size > limit) {
+      throw new IllegalArgumentException(tooLarge(size));
+    }
+  }
+
+  private synchronized String tooLarge(int size) {
+    return "message is "
+        + size
+        + " bytes; this RecordingPublisher's maxMessageBytes is "
+        + maxMessageBytes;
+  }
+
+  /**
+   * Simulates a broker's size limit: messages over {@code limit} bytes ({@link
+   * Message#sizeInBytes()}) are refused by {@link #checkDeliverable} and fail permanently in {@link
+   * #publish}. Not reset by {@link #succeed()}.
+   */
+  public synchronized RecordingPublisher maxMessageBytes(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");
+    }
+    this.maxMessageBytes = limit;
+    return this;
   }
 
   /** Makes every batch fail as a whole with this exception, until {@link #succeed()}. */

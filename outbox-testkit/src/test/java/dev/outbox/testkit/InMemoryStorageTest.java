@@ -3,16 +3,33 @@ package dev.outbox.testkit;
 import dev.outbox.ProcessorStorage;
 import java.util.function.Consumer;
 
-/** InMemoryStorage passes the same contract every database adapter must pass. */
-class InMemoryStorageTest extends ProcessorStorageContract<Object> {
+/**
+ * InMemoryStorage passes the same contract every database adapter must pass, rollback included:
+ * nothing is skipped.
+ */
+class InMemoryStorageTest extends ProcessorStorageContract<InMemoryStorage.Transaction> {
+
+  private InMemoryStorage<InMemoryStorage.Transaction> memory;
 
   @Override
-  protected ProcessorStorage<Object> newEmptyStorage() {
-    return new InMemoryStorage<>();
+  protected ProcessorStorage<InMemoryStorage.Transaction> newEmptyStorage() {
+    memory = new InMemoryStorage<>();
+    return memory;
   }
 
   @Override
-  protected void inTransaction(Consumer<Object> work) {
-    work.accept(new Object());
+  protected void inTransaction(Consumer<InMemoryStorage.Transaction> work) {
+    try (InMemoryStorage.Transaction tx = memory.begin()) {
+      work.accept(tx);
+      tx.commit();
+    }
+  }
+
+  @Override
+  protected void inRolledBackTransaction(Consumer<InMemoryStorage.Transaction> work) {
+    try (InMemoryStorage.Transaction tx = memory.begin()) {
+      work.accept(tx);
+      tx.rollback();
+    }
   }
 }
