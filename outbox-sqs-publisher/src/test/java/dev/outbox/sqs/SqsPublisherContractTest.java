@@ -1,21 +1,18 @@
 package dev.outbox.sqs;
 
-import dev.outbox.ClaimedEntry;
-import dev.outbox.Message;
 import dev.outbox.Publisher;
 import dev.outbox.testkit.PublisherContract;
 import dev.outbox.testkit.ReceivedMessage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The testkit's publisher contract against ElasticMQ: every test gets a fresh standard queue for
- * the contract namespace. Unpublishable entries alternate between a namespace with no route and a
- * payload over the size limit.
+ * the contract namespace. The suite's defaults find the oversized entry from checkDeliverable and
+ * route the unroutable one to a namespace this publisher has no queue for.
  */
 class SqsPublisherContractTest extends PublisherContract {
 
@@ -50,14 +47,5 @@ class SqsPublisherContractTest extends PublisherContract {
                     SqsMessages.payload(m),
                     SqsMessages.headers(m)))
         .toList();
-  }
-
-  @Override
-  protected Optional<ClaimedEntry> unpublishableEntry(long id) {
-    Message message =
-        id % 2 == 0
-            ? Message.builder().namespace("unrouted").payload("nowhere to go").build()
-            : Message.builder().namespace(namespace()).payload(new byte[300 * 1024]).build();
-    return Optional.of(entry(id, message));
   }
 }
