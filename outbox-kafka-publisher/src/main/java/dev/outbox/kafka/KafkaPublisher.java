@@ -303,6 +303,16 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
       }
     }
 
+    if (!interrupted && anySent(sent)) {
+      // Send the last records now rather than after linger.ms: each batch is awaited before the
+      // next is claimed, so a linger per batch would cap the drain. Bounded by the delivery
+      // timeout like every send.
+      try {
+        producer.flush();
+      } catch (InterruptException e) {
+        interrupted = true;
+      }
+    }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(awaitMillis());
     for (int i = 0; i < n; i++) {
       ClaimedEntry entry = entries.get(i);
@@ -385,6 +395,15 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
         MESSAGE_ID_HEADER, entry.messageId().toString().getBytes(StandardCharsets.US_ASCII));
     headers.add(NAMESPACE_HEADER, m.namespace().getBytes(StandardCharsets.UTF_8));
     return new ProducerRecord<>(route.topic(), route.partition(), null, key, m.payload(), headers);
+  }
+
+  private static boolean anySent(Future<RecordMetadata>[] sent) {
+    for (Future<RecordMetadata> f : sent) {
+      if (f != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String reservedHeaderIn(Message m) {
