@@ -191,7 +191,38 @@ final class TestBroker implements AutoCloseable {
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("creating topic " + name + " failed", e);
     }
+    awaitLeaders(name, partitions);
     return name;
+  }
+
+  /**
+   * Waits until the broker serves every partition of a new topic. The controller answers
+   * CreateTopics, and the metadata shows a leader, before the broker has opened the partition's
+   * log; an idempotent producer whose first batch meets that window gets a retriable error for it
+   * while its next in-flight batches are appended, and the retried first batch then fails with
+   * OutOfOrderSequence until the delivery timeout. Listing offsets succeeds only once the leader
+   * really serves the partition.
+   */
+  private void awaitLeaders(String topic, int partitions) {
+    Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> spec = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      spec.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        admin().listOffsets(spec).all().get(5, TimeUnit.SECONDS);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        last = e;
+        sleep(50);
+      }
+    }
+    throw new IllegalStateException("topic " + topic + " has no serving leader after 30 s", last);
   }
 
   String createTopic(String prefix) {
