@@ -31,8 +31,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * </ul>
  *
  * <p>Both use one producer configuration (idempotent, {@code acks=all}, the producer's defaults
- * otherwise); each measurement writes to a fresh 6-partition topic. Arguments: {@code
- * messages=200000 payload=200 batch=1000 runs=3 keys=1000}.
+ * otherwise); each measurement writes to a fresh 6-partition topic. Arguments (defaults): {@code
+ * messages=50000 payload=200 batch=1000 runs=15 keys=1000 processors=1}; with more than one
+ * processor, that many {@code Outbox} instances pump the one storage on their own threads.
  */
 public final class KafkaDrainBenchmark {
 
@@ -42,7 +43,19 @@ public final class KafkaDrainBenchmark {
   public static void main(String[] args) throws Exception {
     Map<String, Integer> opts =
         new java.util.HashMap<>(
-            Map.of("messages", 200_000, "payload", 200, "batch", 1000, "runs", 3, "keys", 1000));
+            Map.of(
+                "messages",
+                50_000,
+                "payload",
+                200,
+                "batch",
+                1000,
+                "runs",
+                15,
+                "keys",
+                1000,
+                "processors",
+                1));
     for (String a : args) {
       String[] kv = a.split("=", 2);
       if (kv.length != 2 || !opts.containsKey(kv[0])) {
@@ -57,31 +70,54 @@ public final class KafkaDrainBenchmark {
       Map<String, Object> config = new java.util.HashMap<>();
       config.put("bootstrap.servers", broker.bootstrapServers());
       System.out.printf(
-          "kafka %s, %d messages of %d bytes, %d keys, outbox batchSize %d, %d runs, %d cores%n",
+          "kafka %s, %d messages of %d bytes, %d keys, outbox batchSize %d, %d processor(s),"
+              + " %d runs, %d cores%n",
           org.apache.kafka.common.utils.AppInfoParser.getVersion(),
           messages,
           payload.length,
           opts.get("keys"),
           opts.get("batch"),
+          opts.get("processors"),
           runs,
           Runtime.getRuntime().availableProcessors());
       // Warm-up at a tenth of the size, not reported.
       plain(broker, config, messages / 10, payload, opts.get("keys"));
-      drain(broker, config, messages / 10, payload, opts.get("keys"), opts.get("batch"));
+      int batch = opts.get("batch");
+      int processors = opts.get("processors");
+      drain(broker, config, messages / 10, payload, opts.get("keys"), batch, processors);
       double[] plain = new double[runs];
       double[] drain = new double[runs];
+      double[] ratio = new double[runs];
+      double[] plainCpu = new double[runs];
+      double[] drainCpu = new double[runs];
       for (int r = 0; r < runs; r++) {
-        plain[r] = plain(broker, config, messages, payload, opts.get("keys"));
-        drain[r] = drain(broker, config, messages, payload, opts.get("keys"), opts.get("batch"));
+        // Alternate the order so that drift in the machine's load hits both alike.
+        for (int half = 0; half < 2; half++) {
+          long cpu0 = processCpuNanos();
+          if ((r + half) % 2 == 0) {
+            plain[r] = plain(broker, config, messages, payload, opts.get("keys"));
+            plainCpu[r] = (processCpuNanos() - cpu0) / 1e3 / messages;
+          } else {
+            drain[r] =
+                drain(broker, config, messages, payload, opts.get("keys"), batch, processors);
+            drainCpu[r] = (processCpuNanos() - cpu0) / 1e3 / messages;
+          }
+        }
+        ratio[r] = drain[r] / plain[r];
         System.out.printf(
-            "run %d: plain %,.0f msgs/s, drain %,.0f msgs/s, ratio %.2f%n",
-            r + 1, plain[r], drain[r], drain[r] / plain[r]);
+            "run %2d: plain %,9.0f msgs/s %5.1f us cpu/msg | drain %,9.0f msgs/s %5.1f us cpu/msg"
+                + " | drain/plain %.2f%n",
+            r + 1, plain[r], plainCpu[r], drain[r], drainCpu[r], ratio[r]);
       }
-      double p = median(plain);
-      double d = median(drain);
       System.out.printf(
-          "median: plain %,.0f msgs/s, drain %,.0f msgs/s, drain/plain %.2f (target >= 0.70)%n",
-          p, d, d / p);
+          "median: plain %,.0f msgs/s (%.1f us cpu/msg), drain %,.0f msgs/s (%.1f us cpu/msg);"
+              + " median of the runs' drain/plain %.2f (target >= 0.70); load average %.1f%n",
+          median(plain),
+          median(plainCpu),
+          median(drain),
+          median(drainCpu),
+          median(ratio),
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
   }
 
@@ -132,7 +168,13 @@ public final class KafkaDrainBenchmark {
 
   /** The outbox: load the storage (untimed), then pump until it is empty. */
   static double drain(
-      TestBroker broker, Map<String, Object> config, int n, byte[] payload, int keys, int batch)
+      TestBroker broker,
+      Map<String, Object> config,
+      int n,
+      byte[] payload,
+      int keys,
+      int batch,
+      int processors)
       throws Exception {
     String topic = broker.createTopic("drain", 6, Map.of());
     InMemoryStorage<Object> storage = new InMemoryStorage<>();
@@ -159,22 +201,50 @@ public final class KafkaDrainBenchmark {
                   .message(message(0, payload, keys))
                   .createdAt(java.time.Instant.now())
                   .build()));
-      long start = System.nanoTime();
-      long published = 0;
-      while (true) {
-        PumpResult r = outbox.pumpOutbox();
-        if (r.claimed() == 0) {
-          break;
-        }
-        published += r.published();
+      List<Outbox<Object>> others = new ArrayList<>();
+      for (int p = 1; p < processors; p++) {
+        others.add(Outbox.builder(storage, publisher).batchSize(batch).build());
       }
+      java.util.concurrent.atomic.AtomicLong publishedTotal =
+          new java.util.concurrent.atomic.AtomicLong();
+      List<Thread> threads = new ArrayList<>();
+      List<Outbox<Object>> all = new ArrayList<>(others);
+      all.add(0, outbox);
+      long start = System.nanoTime();
+      for (Outbox<Object> o : all) {
+        Thread t =
+            new Thread(
+                () -> {
+                  while (true) {
+                    PumpResult r = o.pumpOutbox();
+                    if (r.claimed() == 0) {
+                      break;
+                    }
+                    publishedTotal.addAndGet(r.published());
+                  }
+                });
+        t.start();
+        threads.add(t);
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      long published = publishedTotal.get();
       long nanos = System.nanoTime() - start;
+      others.forEach(Outbox::close);
       if (published != n || storage.size() != 0) {
         throw new IllegalStateException(
             "drain published " + published + " of " + n + "; " + storage.size() + " left");
       }
       return n / (nanos / 1e9);
     }
+  }
+
+  /** CPU time of this whole JVM (broker included), all threads, JIT and GC. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double median(double[] values) {
