@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -164,11 +165,12 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
   }
 
   /**
-   * Refuses a message that can never be sent: one whose record (key, payload, headers and Kafka's
-   * record overhead, estimated from above) exceeds the producer's {@code max.request.size} (or
-   * {@code buffer.memory} when smaller), or with a header named like one of the publisher's own.
-   * The topic's or broker's own limit ({@code max.message.bytes}) is not known here: a record over
-   * it fails permanently at publish time.
+   * Refuses a message that can never be sent: one whose record exceeds the producer's {@code
+   * max.request.size} (or {@code buffer.memory} when smaller) by the producer's own size estimate
+   * (key, payload, every header including the publisher's two, and Kafka's record and batch
+   * overhead), so exactly the messages the producer would refuse; or one with a header named like
+   * one of the publisher's own. The topic's or broker's own limit ({@code max.message.bytes}) is
+   * not known here: a record over it fails permanently at publish time.
    *
    * @throws IllegalArgumentException naming the limit the message breaks
    */
@@ -181,12 +183,12 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
             "message header '" + name + "' is reserved: KafkaPublisher writes it itself");
       }
     }
-    long size = RecordSizes.estimate(message);
+    int size = RecordSizes.estimate(message);
     if (size > recordLimit) {
       throw new IllegalArgumentException(
-          "message is up to "
+          "message is "
               + size
-              + " bytes as a Kafka record (key "
+              + " bytes as a Kafka record by the producer's estimate (key "
               + message.keySize()
               + ", payload "
               + message.payloadSize()
@@ -220,10 +222,6 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
       Message m = entry.message();
       byte[] key = m.key();
       ByteBuffer keyId = key == null ? null : ByteBuffer.wrap(key);
-      if (keyId != null && failedKeys.contains(keyId)) {
-        failed[i] = heldBack(entry, null);
-        continue;
-      }
       KafkaRoute route;
       try {
         route = router.apply(m);
@@ -250,6 +248,38 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
         continue;
       }
       topics[i] = route.topic();
+      String reserved = reservedHeaderIn(m);
+      if (reserved != null) {
+        failed[i] =
+            new KafkaEntryException(
+                entry.messageId(),
+                route.topic(),
+                true,
+                "message header '" + reserved + "' is reserved: KafkaPublisher writes it itself",
+                null);
+        failKey(failedKeys, keyId);
+        continue;
+      }
+      if (keyId != null && failedKeys.contains(keyId)) {
+        // Held back for the key's order, unless it could never be sent anyway: then it fails
+        // permanently on its own account, as it would have without the earlier failure.
+        int size = RecordSizes.estimate(m);
+        failed[i] =
+            size > recordLimit
+                ? classify(
+                    entry,
+                    route.topic(),
+                    new RecordTooLargeException(
+                        "The message is "
+                            + size
+                            + " bytes when serialized which is larger than "
+                            + recordLimit
+                            + ", which is the value of the "
+                            + recordLimitName
+                            + " configuration."))
+                : heldBack(entry, route.topic());
+        continue;
+      }
       KafkaEntryException topicFailure = failedTopics.get(route.topic());
       if (topicFailure != null) {
         failed[i] =
@@ -260,18 +290,6 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
                 "not sent: an earlier send to the topic in this batch failed: "
                     + topicFailure.getCause(),
                 topicFailure.getCause());
-        failKey(failedKeys, keyId);
-        continue;
-      }
-      String reserved = reservedHeaderIn(m);
-      if (reserved != null) {
-        failed[i] =
-            new KafkaEntryException(
-                entry.messageId(),
-                route.topic(),
-                true,
-                "message header '" + reserved + "' is reserved: KafkaPublisher writes it itself",
-                null);
         failKey(failedKeys, keyId);
         continue;
       }
@@ -389,12 +407,17 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
 
   private ProducerRecord<byte[], byte[]> record(ClaimedEntry entry, KafkaRoute route, byte[] key) {
     Message m = entry.message();
+    return new ProducerRecord<>(
+        route.topic(), route.partition(), null, key, m.payload(), headers(entry.messageId(), m));
+  }
+
+  /** The record headers of a message: its own, then the message id and the namespace. */
+  static RecordHeaders headers(UUID messageId, Message m) {
     RecordHeaders headers = new RecordHeaders();
     m.headers().forEach((name, value) -> headers.add(name, value.getBytes(StandardCharsets.UTF_8)));
-    headers.add(
-        MESSAGE_ID_HEADER, entry.messageId().toString().getBytes(StandardCharsets.US_ASCII));
+    headers.add(MESSAGE_ID_HEADER, messageId.toString().getBytes(StandardCharsets.US_ASCII));
     headers.add(NAMESPACE_HEADER, m.namespace().getBytes(StandardCharsets.UTF_8));
-    return new ProducerRecord<>(route.topic(), route.partition(), null, key, m.payload(), headers);
+    return headers;
   }
 
   private static boolean anySent(Future<RecordMetadata>[] sent) {

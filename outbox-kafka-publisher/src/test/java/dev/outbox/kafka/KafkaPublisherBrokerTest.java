@@ -318,7 +318,7 @@ class KafkaPublisherBrokerTest {
   }
 
   @Test
-  void checkDeliverableRefusesExactlyWhatTheProducerWouldRefuse() throws Exception {
+  void checkDeliverableRefusesExactlyWhatTheProducerWouldRefuseToTheByte() throws Exception {
     String topic = broker.createTopic("limits");
     Map<String, Object> config = broker.producerConfig();
     config.put("max.request.size", 20_000);
@@ -340,10 +340,10 @@ class KafkaPublisherBrokerTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("max.request.size is 20000");
 
-    // What it accepts, the producer sends; a bit more than its estimate, the producer refuses.
+    // What it accepts, the producer sends; one byte more, the producer refuses.
     ClaimedEntry ok = entry(message(accepted));
     publisher.publish(List.of(ok));
-    ClaimedEntry tooBig = entry(message(accepted + 200));
+    ClaimedEntry tooBig = entry(message(refused));
     PublishException failure =
         catchThrowableOfType(PublishException.class, () -> publisher.publish(List.of(tooBig)));
     assertThat(failure.failureOf(tooBig.id()).permanent()).isTrue();
