@@ -1,28 +1,22 @@
 package dev.outbox.kafka;
 
-import dev.outbox.ClaimedEntry;
-import dev.outbox.Message;
 import dev.outbox.Publisher;
 import dev.outbox.testkit.PublisherContract;
 import dev.outbox.testkit.ReceivedMessage;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 
 /**
- * The testkit's publisher contract against the in-JVM KRaft broker: every test gets a fresh topic
- * for the contract namespace whose {@code max.message.bytes} is 20,000. Unpublishable entries
- * alternate between a namespace with no route and a payload over the topic's limit (which the
- * broker, not the producer, refuses).
+ * The testkit's publisher contract against the in-JVM KRaft broker, with every hook at its strict
+ * default: every test gets a fresh 3-partition topic for the contract namespace; the oversized
+ * entry is one byte over what {@code checkDeliverable} accepts under a {@code max.request.size} of
+ * 100,000 (the producer refuses it), the unroutable one is in a namespace the routes lack
+ * (permanent).
  */
 class KafkaPublisherContractTest extends PublisherContract {
-
-  private static final int TOPIC_LIMIT = 20_000;
 
   private TestBroker broker;
   private String topic;
@@ -31,11 +25,10 @@ class KafkaPublisherContractTest extends PublisherContract {
   @Override
   protected Publisher publisher() {
     broker = TestBroker.shared();
-    topic =
-        broker.createTopic(
-            "contract", 3, Map.of("max.message.bytes", Integer.toString(TOPIC_LIMIT)));
-    publisher =
-        KafkaPublisher.builder(broker.producerConfig()).routes(Map.of(namespace(), topic)).build();
+    topic = broker.createTopic("contract", 3, Map.of());
+    Map<String, Object> config = broker.producerConfig();
+    config.put("max.request.size", 100_000);
+    publisher = KafkaPublisher.builder(config).routes(Map.of(namespace(), topic)).build();
     return publisher;
   }
 
@@ -58,20 +51,5 @@ class KafkaPublisherContractTest extends PublisherContract {
         r.key(),
         r.value(),
         KafkaRecords.userHeaders(r));
-  }
-
-  @Override
-  protected Optional<ClaimedEntry> unpublishableEntry(long id) {
-    Message message =
-        id % 2 == 0
-            ? Message.builder().namespace("unrouted").payload("nowhere to go").build()
-            : Message.builder().namespace(namespace()).payload(new byte[TOPIC_LIMIT * 2]).build();
-    return Optional.of(
-        ClaimedEntry.builder()
-            .id(id)
-            .messageId(UUID.randomUUID())
-            .message(message)
-            .createdAt(Instant.EPOCH)
-            .build());
   }
 }
