@@ -318,6 +318,63 @@ class KafkaPublisherBrokerTest {
   }
 
   @Test
+  void aKeysLaterEntryThatCouldNeverBeSentFailsPermanentlyRatherThanHeldBack() {
+    String topic = broker.createTopic("doomed");
+    Map<String, Object> config = broker.producerConfig();
+    config.put("max.request.size", 5_000);
+    KafkaPublisher publisher = publisher(KafkaPublisher.builder(config).routes(Map.of("x", topic)));
+    ClaimedEntry first =
+        entry(Message.builder().namespace("x").key("k").payload(new byte[6_000]).build());
+    ClaimedEntry tooLarge =
+        entry(Message.builder().namespace("x").key("k").payload(new byte[6_000]).build());
+    ClaimedEntry unrouted = entry(Message.builder().namespace("y").key("k").payload("y").build());
+    ClaimedEntry fine = entry(Message.builder().namespace("x").key("k").payload("fine").build());
+
+    PublishException failure =
+        catchThrowableOfType(
+            PublishException.class,
+            () -> publisher.publish(List.of(first, tooLarge, unrouted, fine)));
+
+    assertThat(failure.failures().keySet())
+        .containsExactly(first.id(), tooLarge.id(), unrouted.id(), fine.id());
+    assertThat(failure.failureOf(first.id()).permanent()).isTrue();
+    assertThat(failure.failureOf(tooLarge.id()).permanent()).as("too large anyway").isTrue();
+    assertThat(failure.failureOf(tooLarge.id()).cause())
+        .hasRootCauseInstanceOf(RecordTooLargeException.class)
+        .hasMessageContaining("max.request.size");
+    assertThat(failure.failureOf(unrouted.id()).permanent()).as("routed nowhere anyway").isTrue();
+    assertThat(failure.failureOf(fine.id()).permanent()).as("held back for order").isFalse();
+  }
+
+  @Test
+  void aRouterThatThrowsFailsOnlyThatEntryRetryably() {
+    String topic = broker.createTopic("router");
+    KafkaPublisher publisher =
+        publisher(
+            KafkaPublisher.builder(broker.producerConfig())
+                .router(
+                    m -> {
+                      if (m.namespace().equals("bug")) {
+                        throw new IllegalStateException("routing table not loaded");
+                      }
+                      return KafkaRoute.topic(topic);
+                    }));
+    ClaimedEntry ok = entry(Message.builder().namespace("x").payload("ok").build());
+    ClaimedEntry bug = entry(Message.builder().namespace("bug").payload("bug").build());
+
+    PublishException failure =
+        catchThrowableOfType(PublishException.class, () -> publisher.publish(List.of(ok, bug)));
+
+    assertThat(failure.failures().keySet()).containsExactly(bug.id());
+    assertThat(failure.failureOf(bug.id()).permanent()).isFalse();
+    assertThat(failure.failureOf(bug.id()).cause())
+        .hasMessageContaining("the router threw for namespace 'bug'")
+        .hasCauseInstanceOf(IllegalStateException.class);
+    assertThat(broker.readAll(topic, 1, WAIT).stream().map(KafkaRecords::messageId))
+        .containsExactly(ok.messageId());
+  }
+
+  @Test
   void checkDeliverableRefusesExactlyWhatTheProducerWouldRefuseToTheByte() throws Exception {
     String topic = broker.createTopic("limits");
     Map<String, Object> config = broker.producerConfig();
