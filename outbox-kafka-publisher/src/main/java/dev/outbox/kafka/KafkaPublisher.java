@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -210,8 +211,7 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     Objects.requireNonNull(entries, "entries");
     int n = entries.size();
     KafkaEntryException[] failed = new KafkaEntryException[n];
-    @SuppressWarnings("unchecked")
-    Future<RecordMetadata>[] sent = new Future[n];
+    List<Future<RecordMetadata>> sent = new ArrayList<>(Collections.nCopies(n, null));
     String[] topics = new String[n];
     Set<ByteBuffer> failedKeys = new HashSet<>();
     Map<String, KafkaEntryException> failedTopics = new HashMap<>();
@@ -295,13 +295,13 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
       }
       try {
         Future<RecordMetadata> f = producer.send(record(entry, route, key));
-        sent[i] = f;
+        sent.set(i, f);
         if (f.isDone()) {
           // Failed before it was queued (metadata wait, size, serialization): don't send the
           // key's later messages, and don't wait on the topic again for this batch.
           Throwable cause = failureOf(f);
           if (cause != null) {
-            sent[i] = null;
+            sent.set(i, null);
             failed[i] = classify(entry, route.topic(), cause);
             failKey(failedKeys, keyId);
             if (isTopicFailure(cause)) {
@@ -334,18 +334,18 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(awaitMillis());
     for (int i = 0; i < n; i++) {
       ClaimedEntry entry = entries.get(i);
-      if (sent[i] == null) {
+      if (sent.get(i) == null) {
         if (failed[i] == null) {
           failed[i] = interruptedBeforeSure(entry, topics[i], null);
         }
         continue;
       }
-      if (interrupted && !sent[i].isDone()) {
+      if (interrupted && !sent.get(i).isDone()) {
         failed[i] = interruptedBeforeSure(entry, topics[i], null);
         continue;
       }
       try {
-        sent[i].get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        sent.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (ExecutionException e) {
         failed[i] = classify(entry, topics[i], e.getCause() == null ? e : e.getCause());
       } catch (java.util.concurrent.TimeoutException e) {
@@ -420,7 +420,7 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     return headers;
   }
 
-  private static boolean anySent(Future<RecordMetadata>[] sent) {
+  private static boolean anySent(List<Future<RecordMetadata>> sent) {
     for (Future<RecordMetadata> f : sent) {
       if (f != null) {
         return true;
