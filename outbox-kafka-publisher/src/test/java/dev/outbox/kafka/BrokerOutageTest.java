@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.outbox.ClaimedEntry;
 import dev.outbox.Message;
+import dev.outbox.Outbox;
 import dev.outbox.PublishException;
+import dev.outbox.testkit.InMemoryStorage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,7 +24,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The broker stopped in the middle of a batch: the entries Kafka did not acknowledge are reported
  * retryable, the call returns within the delivery timeout, and once the broker is back the retried
- * entries arrive: nothing is lost. The broker is this class's own, since it is stopped.
+ * entries arrive: nothing is lost. And a running {@link Outbox} through an outage: it keeps every
+ * entry, dead-letters none, and drains them all once the broker is back. The broker is this class's
+ * own, since it is stopped.
  */
 class BrokerOutageTest {
 
@@ -103,6 +107,64 @@ class BrokerOutageTest {
           batchSize,
           records.size() - got.size());
     }
+  }
+
+  @Test
+  void anOutboxKeepsEverythingThroughAnOutageAndDrainsItOnceTheBrokerIsBack() throws Exception {
+    String topic = broker.createTopic("outbox-outage", 3, Map.of());
+    Map<String, Object> config = broker.producerConfig();
+    config.put("request.timeout.ms", 2_000);
+    config.put("delivery.timeout.ms", 5_000);
+    InMemoryStorage<Object> storage = new InMemoryStorage<>();
+    List<UUID> written = new ArrayList<>();
+    try (KafkaPublisher publisher = KafkaPublisher.builder(config).topic(topic).build();
+        Outbox<Object> outbox =
+            Outbox.builder(storage, publisher)
+                .batchSize(50)
+                .processInterval(Duration.ofMillis(50))
+                .errorBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+                // Shorter than the delivery timeout: calls are abandoned and interrupted too.
+                .publishTimeout(Duration.ofSeconds(2))
+                .build()
+                .start()) {
+      Object txn = new Object();
+      outbox.publish(txn, message("before", -1));
+      awaitEmpty(storage, Duration.ofSeconds(20)); // the producer knows the topic now
+      broker.stop();
+      try {
+        for (int i = 0; i < 120; i++) {
+          outbox.publish(txn, message("k" + (i % 7), i));
+        }
+        outbox.wakeProcessor();
+        Thread.sleep(6_000); // past one delivery timeout and several abandoned calls
+        assertThat(storage.size()).as("nothing deleted while the broker is down").isEqualTo(120);
+        assertThat(storage.deadLetters(0, 10)).as("nothing dead-lettered by an outage").isEmpty();
+        storage.entries().forEach(e -> written.add(e.messageId()));
+      } finally {
+        broker.restart();
+      }
+      awaitEmpty(storage, Duration.ofSeconds(60));
+      assertThat(storage.deadLetters(0, 10)).isEmpty();
+    }
+    Set<UUID> got = new HashSet<>();
+    broker
+        .readAll(topic, written.size() + 1, Duration.ofSeconds(30))
+        .forEach(r -> got.add(KafkaRecords.messageId(r)));
+    assertThat(written).hasSize(120);
+    assertThat(got).containsAll(written);
+  }
+
+  private static void awaitEmpty(InMemoryStorage<Object> storage, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (storage.size() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(storage.size()).as("outbox drained within %s", timeout).isZero();
+  }
+
+  private static Message message(String key, int seq) {
+    return Message.builder().namespace("x").key(key).payload("seq " + seq).build();
   }
 
   private static void sleep(long ms) {
