@@ -1,4 +1,4 @@
-package dev.outbox.internal;
+package dev.outbox.jdbc;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,12 +9,12 @@ import java.util.Map;
  * headers in a JSON or text column. No JSON library needed for a map of strings. Internal: shared
  * by the adapters of this project, not an API.
  */
-public final class HeadersJson {
+final class HeadersJson {
 
   private HeadersJson() {}
 
   /** The headers as a JSON object, e.g. {@code {"a":"1"}}; {@code {}} when empty. */
-  public static String encode(Map<String, String> headers) {
+  static String encode(Map<String, String> headers) {
     if (headers.isEmpty()) {
       return "{}";
     }
@@ -62,7 +62,7 @@ public final class HeadersJson {
    *
    * @throws IllegalArgumentException when the text is not such an object
    */
-  public static Map<String, String> decode(String json) {
+  static Map<String, String> decode(String json) {
     if (json == null || json.isBlank()) {
       return Collections.emptyMap();
     }

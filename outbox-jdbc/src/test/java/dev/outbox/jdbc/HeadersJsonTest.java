@@ -1,4 +1,4 @@
-package dev.outbox.internal;
+package dev.outbox.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
