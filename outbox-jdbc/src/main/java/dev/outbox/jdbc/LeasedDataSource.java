@@ -25,7 +25,24 @@ public final class LeasedDataSource implements DataSource {
     Connection connection();
 
     /** Gives the connection back. */
-    void release() throws SQLException;
+    void release() throws Exception;
+
+    /** A lease of {@code connection} that {@code release} gives back. */
+    static Lease of(Connection connection, AutoCloseable release) {
+      Objects.requireNonNull(connection, "connection");
+      Objects.requireNonNull(release, "release");
+      return new Lease() {
+        @Override
+        public Connection connection() {
+          return connection;
+        }
+
+        @Override
+        public void release() throws Exception {
+          release.close();
+        }
+      };
+    }
   }
 
   /** Lends connections. */
@@ -59,7 +76,13 @@ public final class LeasedDataSource implements DataSource {
               switch (method.getName()) {
                 case "close" -> {
                   if (closed.compareAndSet(false, true)) {
-                    lease.release();
+                    try {
+                      lease.release();
+                    } catch (SQLException | RuntimeException e) {
+                      throw e;
+                    } catch (Exception e) {
+                      throw new SQLException("could not give the connection back: " + e, e);
+                    }
                   }
                   return null;
                 }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Handles;
 import org.jdbi.v3.core.Jdbi;
@@ -95,24 +96,12 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
    * Jdbi's connection management. The engine commits its own work and restores auto-commit, so a
    * handle is never closed inside a transaction of its own making.
    */
-  static javax.sql.DataSource connections(Jdbi jdbi) {
+  static DataSource connections(Jdbi jdbi) {
     return LeasedDataSource.of(
         () -> {
           Handle h = jdbi.open();
-          // The engine commits its own work itself; on a pool with auto-commit off the handle
-          // would otherwise count as "in a transaction" when it is closed.
-          h.getConfig(Handles.class).setForceEndTransactions(false);
-          return new LeasedDataSource.Lease() {
-            @Override
-            public Connection connection() {
-              return h.getConnection();
-            }
-
-            @Override
-            public void release() {
-              h.close();
-            }
-          };
+          h.getConfig(Handles.class).setForceEndTransactions(false); // the engine commits
+          return LeasedDataSource.Lease.of(h.getConnection(), h);
         });
   }
 

@@ -1,16 +1,17 @@
-package dev.outbox.mysql;
+package dev.outbox.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.outbox.OutboxException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,34 +23,37 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DeadlockRetryTest {
 
-  private static final String PROBE = "outbox_retry_probe";
-  private static final String BALLAST = "outbox_retry_ballast";
+  private static final String PROBE = "jdbc_retry_probe";
+  private static final String BALLAST = "jdbc_retry_ballast";
 
-  private static Jdbi jdbi;
+  private static final TestDatabase.Kind DB = TestDatabase.Kind.MYSQL;
 
   @BeforeEach
   void resetRows() {
-    if (jdbi == null) {
-      jdbi = TestDatabase.jdbi();
+    TestDatabase.execute(
+        DB,
+        "CREATE TABLE IF NOT EXISTS " + PROBE + " (id INT PRIMARY KEY, v INT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS " + BALLAST + " (id INT PRIMARY KEY)",
+        "DELETE FROM " + PROBE,
+        "INSERT INTO " + PROBE + " (id, v) VALUES (1, 0), (2, 0)",
+        "DELETE FROM " + BALLAST);
+  }
+
+  private static JdbcStorage.Builder storage() {
+    return JdbcStorage.builder(TestDatabase.dataSource(DB))
+        .dialect(JdbcDialect.mysql())
+        .tableName("jdbc_retry");
+  }
+
+  private static int execute(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      return st.executeUpdate(sql);
     }
-    jdbi.useHandle(
-        h -> {
-          h.execute(
-              "CREATE TABLE IF NOT EXISTS " + PROBE + " (id INT PRIMARY KEY, v INT NOT NULL)");
-          h.execute("CREATE TABLE IF NOT EXISTS " + BALLAST + " (id INT PRIMARY KEY)");
-          h.execute("DELETE FROM " + PROBE);
-          h.execute("INSERT INTO " + PROBE + " (id, v) VALUES (1, 0), (2, 0)");
-          h.execute("DELETE FROM " + BALLAST);
-        });
   }
 
   @Test
   void aDeadlockVictimIsRetriedAndCounted() throws Exception {
-    MySqlStorage storage =
-        MySqlStorage.builder(jdbi)
-            .tableName("outbox_retry")
-            .deadlockRetryBackoff(Duration.ZERO)
-            .build();
+    JdbcStorage storage = storage().retryBackoff(Duration.ZERO).build();
     CountDownLatch foreignHoldsRow1 = new CountDownLatch(1);
     CountDownLatch storageHoldsRow2 = new CountDownLatch(1);
     CompletableFuture<Void> foreign =
@@ -60,20 +64,19 @@ class DeadlockRetryTest {
         storage.inTransaction(
             "update the probe",
             h -> {
-              h.execute("UPDATE " + PROBE + " SET v = v + 1 WHERE id = 2");
+              execute(h, "UPDATE " + PROBE + " SET v = v + 1 WHERE id = 2");
               if (attempts.incrementAndGet() == 1) {
                 storageHoldsRow2.countDown();
                 await(foreignHoldsRow1);
               }
-              return h.execute("UPDATE " + PROBE + " SET v = v + 1 WHERE id = 1");
+              return execute(h, "UPDATE " + PROBE + " SET v = v + 1 WHERE id = 1");
             });
 
     foreign.get(30, TimeUnit.SECONDS);
     assertThat(updated).isEqualTo(1);
     assertThat(attempts).as("the first attempt was the deadlock victim").hasValue(2);
-    assertThat(storage.deadlockRetries()).isEqualTo(1);
-    int sum =
-        jdbi.withHandle(h -> h.select("SELECT SUM(v) FROM " + PROBE).mapTo(Integer.class).one());
+    assertThat(storage.retries()).isEqualTo(1);
+    long sum = TestDatabase.queryLong(DB, "SELECT SUM(v) FROM " + PROBE);
     assertThat(sum)
         .as("the foreign transaction's and the retried transaction's updates, each once")
         .isEqualTo(4);
@@ -81,8 +84,7 @@ class DeadlockRetryTest {
 
   @Test
   void aDeadlockBeyondTheRetryLimitBecomesAnOutboxException() throws Exception {
-    MySqlStorage storage =
-        MySqlStorage.builder(jdbi).tableName("outbox_retry").maxDeadlockRetries(0).build();
+    JdbcStorage storage = storage().maxRetries(0).build();
     CountDownLatch foreignHoldsRow1 = new CountDownLatch(1);
     CountDownLatch storageHoldsRow2 = new CountDownLatch(1);
     CompletableFuture<Void> foreign =
@@ -93,17 +95,17 @@ class DeadlockRetryTest {
                 storage.inTransaction(
                     "update the probe",
                     h -> {
-                      h.execute("UPDATE " + PROBE + " SET v = v + 1 WHERE id = 2");
+                      execute(h, "UPDATE " + PROBE + " SET v = v + 1 WHERE id = 2");
                       storageHoldsRow2.countDown();
                       await(foreignHoldsRow1);
-                      return h.execute("UPDATE " + PROBE + " SET v = v + 1 WHERE id = 1");
+                      return execute(h, "UPDATE " + PROBE + " SET v = v + 1 WHERE id = 1");
                     }))
         .isInstanceOf(OutboxException.class)
-        .hasMessageContaining("could not update the probe in table outbox_retry")
+        .hasMessageContaining("update the probe on MySQL/MariaDB table jdbc_retry failed")
         .hasMessageContaining("still a deadlock after 0 retries");
 
     foreign.get(30, TimeUnit.SECONDS);
-    assertThat(storage.deadlockRetries()).isZero();
+    assertThat(storage.retries()).isZero();
   }
 
   /**
@@ -111,22 +113,26 @@ class DeadlockRetryTest {
    * many rows so that InnoDB, which rolls back the smaller transaction, picks the storage's.
    */
   private static void foreignTransaction(CountDownLatch holdsRow1, CountDownLatch otherHoldsRow2) {
-    jdbi.useTransaction(
-        (Handle h) -> {
-          h.execute(
-              "INSERT INTO "
-                  + BALLAST
-                  + " (id) SELECT seq FROM (SELECT a.i * 100 + b.i AS seq FROM (SELECT 0 i UNION"
-                  + " ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION"
-                  + " ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION"
-                  + " ALL SELECT 9) a, (SELECT 0 i UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL"
-                  + " SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL"
-                  + " SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) b) s");
-          h.execute("UPDATE " + PROBE + " SET v = v + 1 WHERE id = 1");
-          holdsRow1.countDown();
-          await(otherHoldsRow2);
-          h.execute("UPDATE " + PROBE + " SET v = v + 1 WHERE id = 2");
-        });
+    try (Connection h = TestDatabase.connect(DB)) {
+      h.setAutoCommit(false);
+      execute(
+          h,
+          "INSERT INTO "
+              + BALLAST
+              + " (id) SELECT seq FROM (SELECT a.i * 100 + b.i AS seq FROM (SELECT 0 i UNION"
+              + " ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION"
+              + " ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION"
+              + " ALL SELECT 9) a, (SELECT 0 i UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL"
+              + " SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL"
+              + " SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) b) s");
+      execute(h, "UPDATE " + PROBE + " SET v = v + 1 WHERE id = 1");
+      holdsRow1.countDown();
+      await(otherHoldsRow2);
+      execute(h, "UPDATE " + PROBE + " SET v = v + 1 WHERE id = 2");
+      h.commit();
+    } catch (SQLException e) {
+      throw new AssertionError("the foreign transaction failed", e);
+    }
   }
 
   private static void await(CountDownLatch latch) {
