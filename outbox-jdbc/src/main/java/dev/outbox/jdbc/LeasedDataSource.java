@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
@@ -19,54 +20,45 @@ import javax.sql.DataSource;
  */
 public final class LeasedDataSource implements DataSource {
 
-  /** One lent connection. */
-  public interface Lease {
-    /** The connection. */
-    Connection connection();
-
-    /** Gives the connection back. */
-    void release() throws Exception;
-
-    /** A lease of {@code connection} that {@code release} gives back. */
-    static Lease of(Connection connection, AutoCloseable release) {
-      Objects.requireNonNull(connection, "connection");
-      Objects.requireNonNull(release, "release");
-      return new Lease() {
-        @Override
-        public Connection connection() {
-          return connection;
-        }
-
-        @Override
-        public void release() throws Exception {
-          release.close();
-        }
-      };
-    }
-  }
-
-  /** Lends connections. */
+  /** Lends one connection inside something that gives it back when closed. */
   @FunctionalInterface
-  public interface Lender {
-    /** Lends one connection. */
-    Lease lend() throws SQLException;
+  public interface Lender<H extends AutoCloseable> {
+    /** Lends one; closing it gives the connection back. */
+    H lend() throws Exception;
   }
 
-  private final Lender lender;
+  private final Lender<?> lender;
+  private final Function<Object, Connection> connectionOf;
 
-  private LeasedDataSource(Lender lender) {
+  @SuppressWarnings("unchecked")
+  private <H extends AutoCloseable> LeasedDataSource(
+      Lender<H> lender, Function<? super H, Connection> connectionOf) {
     this.lender = Objects.requireNonNull(lender, "lender");
+    Objects.requireNonNull(connectionOf, "connectionOf");
+    this.connectionOf = h -> connectionOf.apply((H) h);
   }
 
-  /** A data source whose connections come from {@code lender} and go back to it on close. */
-  public static DataSource of(Lender lender) {
-    return new LeasedDataSource(lender);
+  /**
+   * A data source whose connections are those of the holders {@code lender} lends (a Jdbi {@code
+   * Handle}: {@code LeasedDataSource.of(jdbi::open, Handle::getConnection)}); closing such a
+   * connection closes its holder.
+   */
+  public static <H extends AutoCloseable> DataSource of(
+      Lender<H> lender, Function<? super H, Connection> connectionOf) {
+    return new LeasedDataSource(lender, connectionOf);
   }
 
   @Override
   public Connection getConnection() throws SQLException {
-    Lease lease = lender.lend();
-    Connection c = lease.connection();
+    AutoCloseable holder;
+    try {
+      holder = lender.lend();
+    } catch (SQLException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new SQLException("could not borrow a connection: " + e, e);
+    }
+    Connection c = connectionOf.apply(holder);
     AtomicBoolean closed = new AtomicBoolean();
     return (Connection)
         Proxy.newProxyInstance(
@@ -77,7 +69,7 @@ public final class LeasedDataSource implements DataSource {
                 case "close" -> {
                   if (closed.compareAndSet(false, true)) {
                     try {
-                      lease.release();
+                      holder.close();
                     } catch (SQLException | RuntimeException e) {
                       throw e;
                     } catch (Exception e) {

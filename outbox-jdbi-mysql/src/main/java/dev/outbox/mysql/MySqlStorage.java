@@ -99,11 +99,8 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
   /** Connections of {@code jdbi}'s handles, so the engine keeps Jdbi's connection management. */
   static DataSource connections(Jdbi jdbi) {
     return LeasedDataSource.of(
-        () -> {
-          Handle h = jdbi.open();
-          h.getConfig(Handles.class).setForceEndTransactions(false); // the engine commits
-          return LeasedDataSource.Lease.of(h.getConnection(), h);
-        });
+        () -> jdbi.open().configure(Handles.class, h -> h.setForceEndTransactions(false)),
+        Handle::getConnection);
   }
 
   /**

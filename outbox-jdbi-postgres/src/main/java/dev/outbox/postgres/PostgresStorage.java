@@ -98,11 +98,8 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
    */
   static DataSource connections(Jdbi jdbi) {
     return LeasedDataSource.of(
-        () -> {
-          Handle h = jdbi.open();
-          h.getConfig(Handles.class).setForceEndTransactions(false); // the engine commits
-          return LeasedDataSource.Lease.of(h.getConnection(), h);
-        });
+        () -> jdbi.open().configure(Handles.class, h -> h.setForceEndTransactions(false)),
+        Handle::getConnection);
   }
 
   /**
