@@ -9,9 +9,7 @@ import dev.outbox.jdbc.LeasedDataSource;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.Objects;
-import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.Handles;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -96,13 +94,6 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
         + "}";
   }
 
-  /** Connections of {@code jdbi}'s handles, so the engine keeps Jdbi's connection management. */
-  static DataSource connections(Jdbi jdbi) {
-    return LeasedDataSource.of(
-        () -> jdbi.open().configure(Handles.class, h -> h.setForceEndTransactions(false)),
-        Handle::getConnection);
-  }
-
   /**
    * Builds a {@link MySqlStorage}. Every setting has a default; {@link #build()} checks them all at
    * once and names every bad value with what is allowed.
@@ -164,7 +155,9 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
       JdbcStorage engine;
       try {
         engine =
-            JdbcStorage.builder(connections(jdbi))
+            JdbcStorage.builder(
+                    // Jdbi's connection management lends the engine its connections.
+                    LeasedDataSource.of(jdbi::open, Handle::getConnection))
                 .dialect(JdbcDialect.mysql())
                 .tableName(tableName)
                 .maxRetries(maxDeadlockRetries)

@@ -3,6 +3,7 @@ package dev.outbox.mysql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.Message;
 import dev.outbox.NewEntry;
 import dev.outbox.Outbox;
@@ -101,6 +102,32 @@ class MySqlOutboxTest {
     assertThat(publisher.messages()).containsExactly(order(2));
     assertThat(publisher.deliveriesOf(publisher.published().get(0).id())).isEqualTo(1);
     assertThat(outbox.stats().pending()).isZero();
+  }
+
+  @Test
+  void aJdbiOverConnectionsWithAutoCommitOffCommitsTheStoragesWork() {
+    Jdbi manualCommit =
+        Jdbi.create(
+            () -> {
+              java.sql.Connection c = java.sql.DriverManager.getConnection(TestDatabase.url());
+              c.setAutoCommit(false);
+              return c;
+            });
+    MySqlStorage manual = MySqlStorage.builder(manualCommit).tableName(TABLE).build();
+    jdbi.useTransaction(h -> outbox.publish(h, order(6), order(7)));
+    Instant now = clock.now();
+    UUID token = UUID.randomUUID();
+
+    List<Long> ids =
+        manual.claim(new ClaimRequest("p2", token, now, now.plusSeconds(30), 10)).stream()
+            .map(e -> e.id())
+            .toList();
+    int deleted = manual.delete(token, ids.subList(0, 1));
+
+    assertThat(ids).hasSize(2);
+    assertThat(deleted).isEqualTo(1);
+    assertThat(outbox.stats().pending()).as("the delete was committed").isEqualTo(1);
+    assertThat(outbox.pumpOutbox().claimed()).as("the claim was committed").isZero();
   }
 
   @Test

@@ -11,9 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.Handles;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -92,17 +90,6 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
   }
 
   /**
-   * A data source whose connections are those of {@code jdbi}'s handles, so the engine uses the
-   * Jdbi's connection management. The engine commits its own work and restores auto-commit, so a
-   * handle is never closed inside a transaction of its own making.
-   */
-  static DataSource connections(Jdbi jdbi) {
-    return LeasedDataSource.of(
-        () -> jdbi.open().configure(Handles.class, h -> h.setForceEndTransactions(false)),
-        Handle::getConnection);
-  }
-
-  /**
    * Builds a {@link PostgresStorage}.
    *
    * <table>
@@ -177,7 +164,12 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
       JdbcStorage engine = null;
       try {
         engine =
-            JdbcStorage.builder(connections(jdbi)).dialect(dialect).tableName(tableName).build();
+            JdbcStorage.builder(
+                    // Jdbi's connection management lends the engine its connections.
+                    LeasedDataSource.of(jdbi::open, Handle::getConnection))
+                .dialect(dialect)
+                .tableName(tableName)
+                .build();
       } catch (IllegalArgumentException e) {
         errors.add(e.getMessage());
       }
