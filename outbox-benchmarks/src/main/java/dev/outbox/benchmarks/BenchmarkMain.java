@@ -23,6 +23,7 @@ public final class BenchmarkMain {
   private final PrintStream out;
   private final Report report;
   private boolean notify; // whether the database has LISTEN/NOTIFY
+  private SqlDatabase db;
 
   private BenchmarkMain(Options o, PrintStream out) {
     this.o = o;
@@ -86,7 +87,7 @@ public final class BenchmarkMain {
     byte[] payload = Bench.asciiPayload(o.payload());
     try (HikariDataSource ds = pool(o.jdbcUrl())) {
       Jdbi jdbi = Jdbi.create(ds);
-      SqlDatabase db = SqlDatabase.of(o.db(), ds);
+      db = SqlDatabase.of(o.db(), ds);
       OurStorage ours = OurStorage.of(o, jdbi);
       notify = ours.supportsNotify();
       ours.createSchema();
@@ -169,6 +170,25 @@ public final class BenchmarkMain {
             p + " Outbox(es) pumping until empty, counting publisher",
             bench.drain(p, n));
       }
+    }
+    if (o.runs("roundtrips") && o.db() == Options.Db.MYSQL) {
+      RoundTrips trips = new RoundTrips(db, o.jdbcUrl(), Bench.asciiPayload(o.payload()));
+      int batch = Math.min(o.batch(), 100);
+      report.add(
+          "roundtrips.batch.before",
+          "trips",
+          "MySqlStorage before the JDBC engine (main 4a85055, measured once, batch 100, see README)",
+          RoundTrips.BEFORE);
+      report.add(
+          "roundtrips.batch.autocommit_on",
+          "trips",
+          "claim + delete of " + batch + ", server's Questions counter, pool auto-commit on",
+          trips.perBatch(true, batch));
+      report.add(
+          "roundtrips.batch.autocommit_off",
+          "trips",
+          "the same, pool auto-commit off (each unit of work ends with a COMMIT)",
+          trips.perBatch(false, batch));
     }
     if (gruelbox != null) {
       int p = o.maxProcessors();

@@ -24,8 +24,8 @@ final class MySqlSql extends SqlDatabase {
   private static final String INSERT =
       "INSERT INTO "
           + TABLE
-          + " (namespace, msg_key, payload, headers, created_at, available_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?)";
+          + " (message_id, namespace, msg_key, payload, headers, created_at, available_at)"
+          + " VALUES (UNHEX(REPLACE(UUID(), '-', '')), ?, ?, ?, ?, ?, ?)";
 
   MySqlSql(DataSource ds) {
     super(ds);

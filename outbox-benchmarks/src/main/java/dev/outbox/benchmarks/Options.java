@@ -25,7 +25,8 @@ record Options(
     Set<String> only) {
 
   /** The parts of the benchmark, for {@code --only}. */
-  static final List<String> PARTS = List.of("producer", "limits", "drain", "gruelbox", "latency");
+  static final List<String> PARTS =
+      List.of("producer", "limits", "drain", "gruelbox", "latency", "roundtrips");
 
   /** The databases the benchmark knows. */
   enum Db {
@@ -49,7 +50,7 @@ record Options(
           "  --latency-rate N         offered load of the latency figure, msgs/s (default 2000)",
           "  --latency-seconds S      length of each latency run (default 5)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
-          "  --only LIST              run only these parts: producer,limits,drain,gruelbox,latency",
+          "  --only LIST              run only these parts: producer,limits,drain,gruelbox,latency,roundtrips (MySQL)",
           "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs",
           "  --help                   this text");
 

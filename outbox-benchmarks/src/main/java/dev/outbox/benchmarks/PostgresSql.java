@@ -40,8 +40,8 @@ final class PostgresSql extends SqlDatabase {
   private static final String INSERT =
       "INSERT INTO "
           + TABLE
-          + " (namespace, msg_key, payload, headers, created_at, available_at)"
-          + " VALUES (?, ?, ?, CAST(? AS jsonb), ?, ?)";
+          + " (message_id, namespace, msg_key, payload, headers, created_at, available_at)"
+          + " VALUES (gen_random_uuid(), ?, ?, ?, CAST(? AS jsonb), ?, ?)";
 
   PostgresSql(DataSource ds) {
     super(ds);
@@ -64,8 +64,8 @@ final class PostgresSql extends SqlDatabase {
     String sql =
         "INSERT INTO "
             + TABLE
-            + " (namespace, msg_key, payload, headers, created_at, available_at)"
-            + " SELECT ?, convert_to('k' || g, 'UTF8'), ?, '{}'::jsonb, now(),"
+            + " (message_id, namespace, msg_key, payload, headers, created_at, available_at)"
+            + " SELECT gen_random_uuid(), ?, convert_to('k' || g, 'UTF8'), ?, '{}'::jsonb, now(),"
             + " now() - interval '1 minute' FROM generate_series(1, ?) AS g";
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {

@@ -1,11 +1,14 @@
 package dev.outbox.benchmarks;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.FailedEntry;
+import dev.outbox.NewEntry;
 import dev.outbox.ProcessorStorage;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.UUID;
 
 /** Times a storage's claim and delete calls into {@link Timings}; delegates everything. */
 final class TimedStorage<T> implements ProcessorStorage<T> {
@@ -19,37 +22,37 @@ final class TimedStorage<T> implements ProcessorStorage<T> {
   }
 
   @Override
-  public void publish(T txn, Instant now, List<dev.outbox.Message> messages) {
-    storage.publish(txn, now, messages);
+  public void publish(T txn, List<NewEntry> entries) {
+    storage.publish(txn, entries);
   }
 
   @Override
-  public List<ClaimedEntry> claim(String processorId, Instant now, Instant deadline, int limit) {
+  public List<ClaimedEntry> claim(ClaimRequest request) {
     long start = System.nanoTime();
     try {
-      return storage.claim(processorId, now, deadline, limit);
+      return storage.claim(request);
     } finally {
       timings.claimed(start);
     }
   }
 
   @Override
-  public int delete(String processorId, Collection<Long> ids) {
+  public int delete(UUID claimToken, Collection<Long> ids) {
     long start = System.nanoTime();
     try {
-      return storage.delete(processorId, ids);
+      return storage.delete(claimToken, ids);
     } finally {
       timings.deleted(start);
     }
   }
 
   @Override
-  public int renew(String processorId, Collection<Long> ids, Instant deadline) {
-    return storage.renew(processorId, ids, deadline);
+  public int renew(UUID claimToken, Collection<Long> ids, Instant deadline) {
+    return storage.renew(claimToken, ids, deadline);
   }
 
   @Override
-  public int fail(String processorId, List<FailedEntry> failures) {
-    return storage.fail(processorId, failures);
+  public int release(UUID claimToken, List<FailedEntry> failures) {
+    return storage.release(claimToken, failures);
   }
 }

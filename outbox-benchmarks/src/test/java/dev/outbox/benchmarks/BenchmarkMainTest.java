@@ -85,7 +85,7 @@ class BenchmarkMainTest {
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     int status =
         BenchmarkMain.run(
-            new String[] {"--db", "mysql", "--quick", "--only", "producer,limits,drain"},
+            new String[] {"--db", "mysql", "--quick", "--only", "producer,limits,drain,roundtrips"},
             System.getenv(),
             out);
     String printed = bytes.toString(StandardCharsets.UTF_8);
@@ -101,6 +101,9 @@ class BenchmarkMainTest {
             "limit.delete.p1",
             "drain.p1",
             "drain.p4",
+            "roundtrips.batch.before",
+            "roundtrips.batch.autocommit_on",
+            "roundtrips.batch.autocommit_off",
             "ratio.drain_over_lease.p1")) {
       assertTrue(values.containsKey(figure), figure + " is missing from the output");
       assertTrue(values.get(figure) > 0, figure + " is " + values.get(figure) + ", not positive");

@@ -3,13 +3,16 @@ package dev.outbox.mysql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.Message;
+import dev.outbox.NewEntry;
 import dev.outbox.Outbox;
 import dev.outbox.PumpResult;
 import dev.outbox.testkit.FakeClock;
 import dev.outbox.testkit.RecordingPublisher;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** An {@link Outbox} over {@link MySqlStorage}, end to end, with the caller's transactions. */
 class MySqlOutboxTest {
 
-  private static final String TABLE = "outbox_flow";
+  private static final String TABLE = "jdbc_my_flow";
 
   private static Jdbi jdbi;
   private static MySqlStorage storage;
@@ -37,8 +40,8 @@ class MySqlOutboxTest {
     }
     jdbi.useHandle(
         h -> {
-          h.execute("DROP TABLE IF EXISTS outbox_flow_orders");
-          h.execute("CREATE TABLE outbox_flow_orders (id BIGINT PRIMARY KEY) ENGINE=InnoDB");
+          h.execute("DROP TABLE IF EXISTS jdbc_my_flow_orders");
+          h.execute("CREATE TABLE jdbc_my_flow_orders (id BIGINT PRIMARY KEY) ENGINE=InnoDB");
           h.execute("TRUNCATE TABLE " + TABLE);
           h.execute("TRUNCATE TABLE " + TABLE + "_dead_letters");
         });
@@ -66,7 +69,7 @@ class MySqlOutboxTest {
             () ->
                 jdbi.useTransaction(
                     h -> {
-                      h.execute("INSERT INTO outbox_flow_orders (id) VALUES (1)");
+                      h.execute("INSERT INTO jdbc_my_flow_orders (id) VALUES (1)");
                       outbox.publish(h, order(1));
                       throw new IllegalStateException("business rule failed");
                     }))
@@ -79,7 +82,7 @@ class MySqlOutboxTest {
     assertThat(outbox.stats().pending()).isZero();
     int orders =
         jdbi.withHandle(
-            h -> h.select("SELECT COUNT(*) FROM outbox_flow_orders").mapTo(Integer.class).one());
+            h -> h.select("SELECT COUNT(*) FROM jdbc_my_flow_orders").mapTo(Integer.class).one());
     assertThat(orders).isZero();
   }
 
@@ -87,7 +90,7 @@ class MySqlOutboxTest {
   void aCommittedMessageIsPublishedOnceAndDeleted() {
     jdbi.useTransaction(
         h -> {
-          h.execute("INSERT INTO outbox_flow_orders (id) VALUES (2)");
+          h.execute("INSERT INTO jdbc_my_flow_orders (id) VALUES (2)");
           outbox.publish(h, order(2));
         });
 
@@ -102,10 +105,39 @@ class MySqlOutboxTest {
   }
 
   @Test
+  void aJdbiOverConnectionsWithAutoCommitOffCommitsTheStoragesWork() {
+    Jdbi manualCommit =
+        Jdbi.create(
+            () -> {
+              java.sql.Connection c = java.sql.DriverManager.getConnection(TestDatabase.url());
+              c.setAutoCommit(false);
+              return c;
+            });
+    MySqlStorage manual = MySqlStorage.builder(manualCommit).tableName(TABLE).build();
+    jdbi.useTransaction(h -> outbox.publish(h, order(6), order(7)));
+    Instant now = clock.now();
+    UUID token = UUID.randomUUID();
+
+    List<Long> ids =
+        manual.claim(new ClaimRequest("p2", token, now, now.plusSeconds(30), 10)).stream()
+            .map(e -> e.id())
+            .toList();
+    int deleted = manual.delete(token, ids.subList(0, 1));
+
+    assertThat(ids).hasSize(2);
+    assertThat(deleted).isEqualTo(1);
+    assertThat(outbox.stats().pending()).as("the delete was committed").isEqualTo(1);
+    assertThat(outbox.pumpOutbox().claimed()).as("the claim was committed").isZero();
+  }
+
+  @Test
   void publishOutsideATransactionIsRefused() {
     jdbi.useHandle(
         h ->
-            assertThatThrownBy(() -> storage.publish(h, Instant.now(), List.of(order(3))))
+            assertThatThrownBy(
+                    () ->
+                        storage.publish(
+                            h, List.of(new NewEntry(UUID.randomUUID(), order(3), Instant.now()))))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("needs a Handle inside a transaction")
                 .hasMessageContaining("auto-commit"));

@@ -52,6 +52,11 @@ final class TestDatabase {
     return jdbi;
   }
 
+  /** The JDBC URL of the test database (user and password on the URL). */
+  static String url() {
+    return target().url;
+  }
+
   /** What the tests run against, for log lines. */
   static String description() {
     return target().description;
