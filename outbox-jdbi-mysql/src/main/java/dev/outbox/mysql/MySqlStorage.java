@@ -1,28 +1,23 @@
 package dev.outbox.mysql;
 
-import dev.outbox.ClaimedEntry;
-import dev.outbox.DeadLetter;
-import dev.outbox.FailedEntry;
-import dev.outbox.Message;
 import dev.outbox.OutboxException;
-import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
+import dev.outbox.jdbc.ConnectionStorage;
+import dev.outbox.jdbc.JdbcDialect;
+import dev.outbox.jdbc.JdbcStorage;
+import dev.outbox.jdbc.LeasedDataSource;
+import java.sql.Connection;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
+import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Handles;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.argument.Argument;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A {@link ProcessorStorage} in a MySQL 8.0+ or MariaDB 10.6+ table (InnoDB), through Jdbi 3 and
- * MySQL Connector/J.
+ * A {@link ProcessorStorage} in a MySQL 8.0+ or MariaDB 10.6+ table (InnoDB) for Jdbi users: a thin
+ * binding of the {@link JdbcStorage} engine (outbox-jdbc) with {@link JdbcDialect#mysql()} to Jdbi
+ * {@link Handle}s.
  *
  * <pre>{@code
  * Jdbi jdbi = Jdbi.create(dataSource); // URL with rewriteBatchedStatements=true
@@ -32,38 +27,27 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>{@link #publish} writes in the caller's transaction with one batched INSERT. Every other
- * method runs in the storage's own short READ COMMITTED transactions on connections from the {@link
- * Jdbi}; a claim selects the oldest available rows with {@code FOR UPDATE SKIP LOCKED} and marks
- * them by id, in one transaction. Transactions that InnoDB rolls back as deadlock victims (or whose
- * lock wait times out) are retried up to {@code maxDeadlockRetries} times; {@link
- * #deadlockRetries()} counts those retries. Other database failures are thrown as {@link
+ * method runs in the engine's own short READ COMMITTED transactions on connections of the {@link
+ * Jdbi}, committed whatever the pool's auto-commit default is. Work that InnoDB rolls back as a
+ * deadlock victim (or whose lock wait times out) is retried up to {@code maxDeadlockRetries} times;
+ * {@link #deadlockRetries()} counts those retries. Other database failures are thrown as {@link
  * OutboxException}s naming the operation and the table.
  *
  * <p>Times are stored as UTC {@code DATETIME(6)} values, whatever the session's or the JVM's time
  * zone. Dead letters live in the table {@code <tableName>_dead_letters}. Thread-safe.
  */
-public final class MySqlStorage implements ProcessorStorage<Handle> {
+public final class MySqlStorage extends ConnectionStorage<Handle> {
 
-  private static final Logger log = LoggerFactory.getLogger(MySqlStorage.class);
+  /** Where the schema script lives on the class path; it names the table {@code outbox}. */
+  public static final String SCHEMA_RESOURCE = "dev/outbox/mysql/schema.sql";
 
-  private final Jdbi jdbi;
-  private final TableName table;
   private final int maxDeadlockRetries;
   private final Duration deadlockRetryBackoff;
-  private final Sql sql;
-  private final StorageTransactions tx;
-  private final EntryStore entries;
-  private final DeadLetterStore deadLetters;
 
-  private MySqlStorage(Builder b, TableName table) {
-    this.jdbi = b.jdbi;
-    this.table = table;
+  private MySqlStorage(JdbcStorage engine, Builder b) {
+    super(engine);
     this.maxDeadlockRetries = b.maxDeadlockRetries;
     this.deadlockRetryBackoff = b.deadlockRetryBackoff;
-    this.sql = new Sql(table);
-    this.tx = new StorageTransactions(jdbi, table, maxDeadlockRetries, deadlockRetryBackoff);
-    this.entries = new EntryStore(table, sql, tx);
-    this.deadLetters = new DeadLetterStore(sql, tx);
   }
 
   /**
@@ -76,61 +60,21 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     return new Builder(Objects.requireNonNull(jdbi, "jdbi must not be null"));
   }
 
-  // ---------------------------------------------------------------- schema
-
   /**
-   * Creates the outbox and dead-letter tables unless they exist. Idempotent; safe to call at every
-   * start. Existing tables are not altered.
-   *
-   * @throws OutboxException when the database refuses the DDL
-   */
-  public void createSchema() {
-    List<String> statements = Sql.schemaStatements(table);
-    tx.withHandle(
-        "create the schema",
-        h -> {
-          statements.forEach(h::execute);
-          return null;
-        });
-    log.info("outbox tables {} and {} are in place", table.outbox(), table.deadLetters());
-  }
-
-  /**
-   * The DDL that {@link #createSchema()} runs, for this storage's table names: the resource {@code
-   * dev/outbox/mysql/schema.sql} with the names replaced, for a migration tool.
-   */
-  public String schemaSql() {
-    return Sql.schema(table);
-  }
-
-  /** The outbox table's name as configured, e.g. {@code outbox} or {@code shop.outbox}. */
-  public String tableName() {
-    return table.toString();
-  }
-
-  /**
-   * How many storage transactions were retried because InnoDB rolled them back as deadlock victims
-   * or their lock wait timed out, since this storage was built. For metrics and tests; a slowly
-   * growing figure is normal under load, a fast-growing one is worth a look.
+   * How many units of the storage's work were retried because InnoDB rolled them back as deadlock
+   * victims or their lock wait timed out, since this storage was built. For metrics and tests.
    */
   public long deadlockRetries() {
-    return tx.retries();
+    return jdbcStorage().retries();
   }
 
-  // ---------------------------------------------------------------- the caller's transaction
-
   /**
-   * Writes the messages with one batched INSERT in the caller's transaction. With Connector/J's
-   * {@code rewriteBatchedStatements=true} the batch travels as multi-row INSERTs; ids increase in
-   * list order either way.
+   * The handle's connection.
    *
-   * @throws IllegalStateException when {@code txn} is in auto-commit mode
-   * @throws OutboxException when the insert fails; the caller's transaction should then be rolled
-   *     back (after a deadlock, InnoDB has already rolled it back) and may be retried as a whole
+   * @throws IllegalStateException when the handle is in auto-commit mode
    */
   @Override
-  public void publish(Handle txn, Instant now, List<Message> messages) {
-    Objects.requireNonNull(txn, "txn must not be null");
+  protected Connection connection(Handle txn) {
     if (!txn.isInTransaction()) {
       throw new IllegalStateException(
           "MySqlStorage.publish needs a Handle inside a transaction (jdbi.useTransaction(...) or"
@@ -138,141 +82,28 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
               + " commit on their own and could be published for business data that is then"
               + " rolled back. Write your data and the messages in one transaction.");
     }
-    if (messages.isEmpty()) {
-      return;
-    }
-    entries.insert(txn, now, messages);
-  }
-
-  // ---------------------------------------------------------------- the processor's side
-
-  /**
-   * Claims in one READ COMMITTED transaction of two statements: {@code SELECT ... WHERE
-   * available_at <= now ORDER BY id LIMIT n FOR UPDATE SKIP LOCKED}, then an {@code UPDATE} of the
-   * selected ids. Rows another claimer has locked are skipped, not waited for.
-   */
-  @Override
-  public List<ClaimedEntry> claim(String processorId, Instant now, Instant deadline, int limit) {
-    Objects.requireNonNull(processorId, "processorId");
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");
-    }
-    Objects.requireNonNull(deadline, "deadline");
-    return entries.claim(processorId, now, deadline, limit);
-  }
-
-  /** Deletes with one statement, fenced by {@code processor_id}. */
-  @Override
-  public int delete(String processorId, Collection<Long> ids) {
-    Objects.requireNonNull(processorId, "processorId");
-    return entries.delete(processorId, ids);
-  }
-
-  /** Moves {@code available_at} to {@code deadline} with one statement, fenced. */
-  @Override
-  public int renew(String processorId, Collection<Long> ids, Instant deadline) {
-    Objects.requireNonNull(processorId, "processorId");
-    return entries.renew(processorId, ids, deadline);
-  }
-
-  /**
-   * Updates each entry with one batched, fenced UPDATE in primary-key order, in one transaction.
-   */
-  @Override
-  public int fail(String processorId, List<FailedEntry> failures) {
-    Objects.requireNonNull(processorId, "processorId");
-    return entries.fail(processorId, failures);
-  }
-
-  // ---------------------------------------------------------------- dead letters
-
-  /** {@code true}: dead letters are kept in {@code <tableName>_dead_letters}. */
-  @Override
-  public boolean supportsDeadLetters() {
-    return true;
-  }
-
-  /**
-   * Locks the entries still claimed by the processor, copies them with {@code INSERT ... SELECT}
-   * and deletes them, in one transaction (per 1,000 entries).
-   */
-  @Override
-  public int deadLetter(String processorId, List<FailedEntry> failures, Instant now) {
-    Objects.requireNonNull(processorId, "processorId");
-    return deadLetters.deadLetter(processorId, failures, now);
-  }
-
-  @Override
-  public List<DeadLetter> deadLetters(long afterId, int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");
-    }
-    return deadLetters.list(afterId, limit);
-  }
-
-  @Override
-  public int requeueDeadLetters(Collection<Long> ids, Instant now) {
-    return deadLetters.requeue(ids, now);
-  }
-
-  /** Requeues in transactions of 1,000 dead letters, smallest id first. */
-  @Override
-  public int requeueAllDeadLetters(Instant now) {
-    return deadLetters.requeueAll(now);
-  }
-
-  @Override
-  public int purgeDeadLetters(Collection<Long> ids) {
-    return deadLetters.purge(ids);
-  }
-
-  /** Purges in transactions of 1,000 dead letters. */
-  @Override
-  public int purgeAllDeadLetters() {
-    return deadLetters.purgeAll();
-  }
-
-  // ---------------------------------------------------------------- statistics
-
-  /**
-   * Counts in one round trip: one scan of the outbox table plus a count of the dead letters. Cheap
-   * for the backlog an outbox normally holds; on millions of rows, call it less often.
-   */
-  @Override
-  public OutboxStats stats(Instant now) {
-    Argument nowArg = Rows.utc(now);
-    return tx.withHandle(
-        "count the backlog",
-        h ->
-            h.createQuery(sql.stats)
-                .bind("now", nowArg)
-                .map(
-                    (rs, ctx) -> {
-                      Instant oldest = Rows.instant(rs, "oldest");
-                      return new OutboxStats(
-                          rs.getLong("pending"),
-                          rs.getLong("claimed"),
-                          rs.getLong("failing"),
-                          rs.getLong("dead_letters"),
-                          oldest == null ? Duration.ZERO : Duration.between(oldest, now));
-                    })
-                .one());
-  }
-
-  /** Package-private for tests: runs work the way every storage transaction runs. */
-  <R> R inTransaction(String operation, HandleCallback<R, RuntimeException> work) {
-    return tx.inTransaction(operation, work);
+    return txn.getConnection();
   }
 
   @Override
   public String toString() {
     return "MySqlStorage{table="
-        + table
+        + tableName()
         + ", maxDeadlockRetries="
         + maxDeadlockRetries
         + ", deadlockRetryBackoff="
         + deadlockRetryBackoff
         + "}";
+  }
+
+  /** Connections of {@code jdbi}'s handles, so the engine keeps Jdbi's connection management. */
+  static DataSource connections(Jdbi jdbi) {
+    return LeasedDataSource.of(
+        () -> {
+          Handle h = jdbi.open();
+          h.getConfig(Handles.class).setForceEndTransactions(false); // the engine commits
+          return LeasedDataSource.Lease.of(h.getConnection(), h);
+        });
   }
 
   /**
@@ -291,11 +122,8 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
    */
   public static final class Builder {
 
-    static final int MAX_RETRIES = 100;
-    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
-
     private final Jdbi jdbi;
-    private String tableName = "outbox";
+    private String tableName = JdbcStorage.DEFAULT_TABLE_NAME;
     private int maxDeadlockRetries = 5;
     private Duration deadlockRetryBackoff = Duration.ofMillis(10);
 
@@ -313,8 +141,8 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
     }
 
     /**
-     * How often a storage transaction that InnoDB rolled back as a deadlock victim (or whose lock
-     * wait timed out) is retried before the failure is thrown as an {@link OutboxException}.
+     * How often a unit of the storage's work that InnoDB rolled back as a deadlock victim (or whose
+     * lock wait timed out) is retried before the failure is thrown as an {@link OutboxException}.
      */
     public Builder maxDeadlockRetries(int maxDeadlockRetries) {
       this.maxDeadlockRetries = maxDeadlockRetries;
@@ -336,31 +164,25 @@ public final class MySqlStorage implements ProcessorStorage<Handle> {
      * @throws IllegalArgumentException listing every invalid setting
      */
     public MySqlStorage build() {
-      List<String> problems = new ArrayList<>();
-      String tableProblem = TableName.problem(tableName);
-      if (tableProblem != null) {
-        problems.add(tableProblem);
-      }
-      if (maxDeadlockRetries < 0 || maxDeadlockRetries > MAX_RETRIES) {
-        problems.add(
-            "maxDeadlockRetries is " + maxDeadlockRetries + "; allowed are 0 to " + MAX_RETRIES);
-      }
-      if (deadlockRetryBackoff == null
-          || deadlockRetryBackoff.isNegative()
-          || deadlockRetryBackoff.compareTo(MAX_BACKOFF) > 0) {
-        problems.add(
-            "deadlockRetryBackoff is "
-                + deadlockRetryBackoff
-                + "; allowed are 0 to "
-                + MAX_BACKOFF);
-      }
-      if (!problems.isEmpty()) {
+      JdbcStorage engine;
+      try {
+        engine =
+            JdbcStorage.builder(connections(jdbi))
+                .dialect(JdbcDialect.mysql())
+                .tableName(tableName)
+                .maxRetries(maxDeadlockRetries)
+                .retryBackoff(deadlockRetryBackoff)
+                .build();
+      } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "invalid MySqlStorage settings: " + String.join("; ", problems));
+            "invalid MySqlStorage settings: "
+                + e.getMessage()
+                    .substring(e.getMessage().indexOf(": ") + 2)
+                    .replace("maxRetries", "maxDeadlockRetries")
+                    .replace("retryBackoff", "deadlockRetryBackoff"),
+            e);
       }
-      MySqlStorage storage = new MySqlStorage(this, TableName.of(tableName));
-      log.debug("built {}", storage);
-      return storage;
+      return new MySqlStorage(engine, this);
     }
   }
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class ConcurrentProcessingTest {
 
-  private static final String TABLE = "outbox_concurrent";
+  private static final String TABLE = "jdbc_my_concurrent";
   private static final int PRODUCERS = 2;
   private static final int PROCESSORS = 4;
   private static final int TOTAL = 10_000;

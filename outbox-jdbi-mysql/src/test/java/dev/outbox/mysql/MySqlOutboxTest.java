@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.outbox.Message;
+import dev.outbox.NewEntry;
 import dev.outbox.Outbox;
 import dev.outbox.PumpResult;
 import dev.outbox.testkit.FakeClock;
 import dev.outbox.testkit.RecordingPublisher;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** An {@link Outbox} over {@link MySqlStorage}, end to end, with the caller's transactions. */
 class MySqlOutboxTest {
 
-  private static final String TABLE = "outbox_flow";
+  private static final String TABLE = "jdbc_my_flow";
 
   private static Jdbi jdbi;
   private static MySqlStorage storage;
@@ -37,8 +39,8 @@ class MySqlOutboxTest {
     }
     jdbi.useHandle(
         h -> {
-          h.execute("DROP TABLE IF EXISTS outbox_flow_orders");
-          h.execute("CREATE TABLE outbox_flow_orders (id BIGINT PRIMARY KEY) ENGINE=InnoDB");
+          h.execute("DROP TABLE IF EXISTS jdbc_my_flow_orders");
+          h.execute("CREATE TABLE jdbc_my_flow_orders (id BIGINT PRIMARY KEY) ENGINE=InnoDB");
           h.execute("TRUNCATE TABLE " + TABLE);
           h.execute("TRUNCATE TABLE " + TABLE + "_dead_letters");
         });
@@ -66,7 +68,7 @@ class MySqlOutboxTest {
             () ->
                 jdbi.useTransaction(
                     h -> {
-                      h.execute("INSERT INTO outbox_flow_orders (id) VALUES (1)");
+                      h.execute("INSERT INTO jdbc_my_flow_orders (id) VALUES (1)");
                       outbox.publish(h, order(1));
                       throw new IllegalStateException("business rule failed");
                     }))
@@ -79,7 +81,7 @@ class MySqlOutboxTest {
     assertThat(outbox.stats().pending()).isZero();
     int orders =
         jdbi.withHandle(
-            h -> h.select("SELECT COUNT(*) FROM outbox_flow_orders").mapTo(Integer.class).one());
+            h -> h.select("SELECT COUNT(*) FROM jdbc_my_flow_orders").mapTo(Integer.class).one());
     assertThat(orders).isZero();
   }
 
@@ -87,7 +89,7 @@ class MySqlOutboxTest {
   void aCommittedMessageIsPublishedOnceAndDeleted() {
     jdbi.useTransaction(
         h -> {
-          h.execute("INSERT INTO outbox_flow_orders (id) VALUES (2)");
+          h.execute("INSERT INTO jdbc_my_flow_orders (id) VALUES (2)");
           outbox.publish(h, order(2));
         });
 
@@ -105,7 +107,10 @@ class MySqlOutboxTest {
   void publishOutsideATransactionIsRefused() {
     jdbi.useHandle(
         h ->
-            assertThatThrownBy(() -> storage.publish(h, Instant.now(), List.of(order(3))))
+            assertThatThrownBy(
+                    () ->
+                        storage.publish(
+                            h, List.of(new NewEntry(UUID.randomUUID(), order(3), Instant.now()))))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("needs a Handle inside a transaction")
                 .hasMessageContaining("auto-commit"));

@@ -3,6 +3,8 @@ package dev.outbox.mysql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outbox.DeadLetterStorage;
+import dev.outbox.StatisticsStorage;
 import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,7 @@ class MySqlStorageBuilderTest {
     assertThatThrownBy(() -> MySqlStorage.builder(unused).tableName(bad).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("tableName")
-        .hasMessageContaining("'" + bad + "'");
+        .hasMessageContaining("\"" + bad + "\"");
   }
 
   @Test
@@ -68,7 +70,7 @@ class MySqlStorageBuilderTest {
     MySqlStorage storage = MySqlStorage.builder(unused).build();
 
     assertThat(storage.tableName()).isEqualTo("outbox");
-    assertThat(storage.supportsDeadLetters()).isTrue();
+    assertThat(storage).isInstanceOf(DeadLetterStorage.class).isInstanceOf(StatisticsStorage.class);
     assertThat(storage.deadlockRetries()).isZero();
     assertThat(storage.toString())
         .isEqualTo(
@@ -85,7 +87,7 @@ class MySqlStorageBuilderTest {
                     .deadlockRetryBackoff(Duration.ofMinutes(1))
                     .build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("tableName 'x y'")
+        .hasMessageContaining("tableName \"x y\"")
         .hasMessageContaining("maxDeadlockRetries is -1; allowed are 0 to 100")
         .hasMessageContaining("deadlockRetryBackoff is PT1M; allowed are 0 to PT10S");
   }

@@ -2,16 +2,17 @@ package dev.outbox.mysql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.FailedEntry;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.testkit.ProcessorStorageContract;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class MySqlStorageTest extends ProcessorStorageContract<Handle> {
 
-  private static final String TABLE = "outbox_contract";
+  private static final String TABLE = "jdbc_my_contract";
 
   private static Jdbi jdbi;
   private static MySqlStorage mysql;
@@ -78,9 +79,9 @@ class MySqlStorageTest extends ProcessorStorageContract<Handle> {
     Jdbi farEast =
         TestDatabase.jdbi("&sessionVariables=time_zone='%2B13:00'&connectionTimeZone=SERVER");
     Instant at = T0.plusNanos(123_456_000);
-    farEast.useTransaction(h -> storage.publish(h, at, messages("tz", 1)));
+    farEast.useTransaction(h -> storage.publish(h, newEntries(at, messages("tz", 1))));
 
-    List<ClaimedEntry> claimed = storage.claim("p1", at, at.plusSeconds(30), 10);
+    List<ClaimedEntry> claimed = claim("p1", at);
 
     assertThat(claimed).hasSize(1);
     assertThat(claimed.get(0).createdAt()).isEqualTo(at);
@@ -91,9 +92,7 @@ class MySqlStorageTest extends ProcessorStorageContract<Handle> {
                     .map((rs, ctx) -> rs.getObject(1, LocalDateTime.class))
                     .one());
     assertThat(stored).isEqualTo(LocalDateTime.ofInstant(at, ZoneOffset.UTC));
-    assertThat(claim("p2", at.minusNanos(1_000)))
-        .as("not available before it was written")
-        .isEmpty();
+    assertThat(claim("p2", at)).as("claimed until its deadline").isEmpty();
   }
 
   @Test
@@ -101,7 +100,7 @@ class MySqlStorageTest extends ProcessorStorageContract<Handle> {
     Instant at = T0.plusNanos(987_654_321);
     publish(at, messages("m", 1));
 
-    ClaimedEntry e = storage.claim("p1", at, at.plus(Duration.ofSeconds(1)), 1).get(0);
+    ClaimedEntry e = claim("p1", at).get(0);
 
     assertThat(e.createdAt()).isEqualTo(T0.plusNanos(987_654_000));
   }
@@ -111,19 +110,22 @@ class MySqlStorageTest extends ProcessorStorageContract<Handle> {
     // Several statements in one batch: with rewriteBatchedStatements=true Connector/J sends them
     // as one multi-statement round trip, and the counts must still be per entry.
     publish(T0, messages("m", 6));
-    List<ClaimedEntry> claimed = storage.claim("p1", T0, T0.plusSeconds(30), 5);
+    UUID p1 = UUID.randomUUID();
+    List<ClaimedEntry> claimed =
+        storage.claim(new ClaimRequest("p1", p1, T0, T0.plusSeconds(30), 5));
     List<FailedEntry> failures = new ArrayList<>();
     for (ClaimedEntry e : claimed) {
       failures.add(new FailedEntry(e.id(), 1, T0.plusSeconds(1), "x"));
     }
     failures.add(new FailedEntry(424242L, 1, T0, "unknown"));
 
-    assertThat(storage.fail("p2", failures)).as("not p2's").isZero();
-    assertThat(storage.fail("p1", failures)).isEqualTo(5);
+    assertThat(storage.release(UUID.randomUUID(), failures)).as("not this claim's").isZero();
+    assertThat(storage.release(p1, failures)).isEqualTo(5);
     assertThat(claim("p3", T0.plusSeconds(1))).hasSize(6);
   }
 
   private List<ClaimedEntry> claim(String processor, Instant now) {
-    return storage.claim(processor, now, now.plusSeconds(30), 10);
+    return storage.claim(
+        new ClaimRequest(processor, UUID.randomUUID(), now, now.plusSeconds(30), 10));
   }
 }

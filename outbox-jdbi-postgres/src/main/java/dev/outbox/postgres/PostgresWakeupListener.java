@@ -234,7 +234,7 @@ public final class PostgresWakeupListener implements AutoCloseable {
       c.setAutoCommit(true); // notifications arrive only between transactions
       PGConnection pg = c.unwrap(PGConnection.class);
       try (Statement st = c.createStatement()) {
-        st.execute("LISTEN " + TableName.quote(channel));
+        st.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
       }
       // Set after LISTEN on purpose: a session with this name is known to be listening.
       try (PreparedStatement ps =

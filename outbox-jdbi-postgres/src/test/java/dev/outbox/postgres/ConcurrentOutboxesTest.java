@@ -6,7 +6,6 @@ import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.testkit.RecordingPublisher;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
 /** Two processors, each with its own storage and connections, sharing one backlog. */
 class ConcurrentOutboxesTest {
 
-  private static final String TABLE = "outbox_concurrent";
+  private static final String TABLE = "jdbc_pg_concurrent";
   private static final int ENTRIES = 10_000;
 
   @Test
@@ -40,7 +39,7 @@ class ConcurrentOutboxesTest {
                           .payload("m" + i)
                           .build())
               .toList();
-      writer.useTransaction(h -> writerStorage.publish(h, Instant.now(), messages));
+      writer.useTransaction(h -> writerStorage.publish(h, TestDatabase.entries(messages)));
     }
 
     RecordingPublisher publisherA = new RecordingPublisher();

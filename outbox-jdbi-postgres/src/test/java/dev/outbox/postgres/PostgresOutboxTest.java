@@ -3,6 +3,7 @@ package dev.outbox.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outbox.ClaimRequest;
 import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxException;
@@ -13,6 +14,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -25,7 +27,7 @@ import org.postgresql.PGNotification;
 /** An {@link Outbox} over {@link PostgresStorage}: the transactional guarantees end to end. */
 class PostgresOutboxTest {
 
-  private static final String TABLE = "outbox_it";
+  private static final String TABLE = "jdbc_pg_it";
 
   private static Jdbi jdbi;
   private static PostgresStorage storage;
@@ -81,7 +83,7 @@ class PostgresOutboxTest {
   @Test
   void publishingOutsideATransactionIsRefused() {
     try (Handle h = jdbi.open()) {
-      assertThatThrownBy(() -> storage.publish(h, Instant.now(), List.of(message("x"))))
+      assertThatThrownBy(() -> storage.publish(h, TestDatabase.entries(List.of(message("x")))))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("outside a transaction defeats the outbox");
     }
@@ -109,7 +111,8 @@ class PostgresOutboxTest {
                 h.createQuery(
                         "SELECT msg_key IS NULL AS no_key, length(msg_key) AS key_length,"
                             + " headers ->> 'trace' AS trace, headers ->> 'quote' AS quote,"
-                            + " attempts, processor_id, created_at = available_at AS available"
+                            + " attempts, processor_id, claim_token,"
+                            + " available_at = to_timestamp(0) AS available"
                             + " FROM "
                             + TABLE
                             + " ORDER BY id")
@@ -121,6 +124,7 @@ class PostgresOutboxTest {
     assertThat(rows.get(2)).containsEntry("trace", "t-1").containsEntry("quote", "\"q\"");
     assertThat(rows).extracting(r -> r.get("attempts")).containsOnly(0);
     assertThat(rows).extracting(r -> r.get("processor_id")).containsOnlyNulls();
+    assertThat(rows).extracting(r -> r.get("claim_token")).containsOnlyNulls();
     assertThat(rows).extracting(r -> r.get("available")).containsOnly(true);
 
     outbox.pumpOutbox();
@@ -142,10 +146,11 @@ class PostgresOutboxTest {
     outbox.pumpOutbox();
     assertThat(publisher.messages()).containsExactly(tricky);
 
-    Message withNul = Message.builder().namespace("n").payload("p").header("h", "a\u0000b").build();
-    assertThatThrownBy(() -> jdbi.useTransaction(h -> outbox.publish(h, withNul)))
-        .isInstanceOf(OutboxException.class)
-        .hasMessageContaining("publish of 1 messages on PostgreSQL table " + TABLE);
+    assertThatThrownBy(
+            () -> Message.builder().namespace("n").payload("p").header("h", "a\u0000b").build())
+        .as("the core refuses a NUL before it reaches PostgreSQL")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NUL");
   }
 
   @Test
@@ -158,10 +163,11 @@ class PostgresOutboxTest {
       }
       PGConnection pg = listener.unwrap(PGConnection.class);
 
-      jdbi.useTransaction(h -> silent.publish(h, Instant.now(), List.of(message("silent"))));
+      jdbi.useTransaction(h -> silent.publish(h, TestDatabase.entries(List.of(message("silent")))));
       jdbi.useTransaction(
           h ->
-              storage.publish(h, Instant.now(), List.of(message("a"), message("b"), message("c"))));
+              storage.publish(
+                  h, TestDatabase.entries(List.of(message("a"), message("b"), message("c")))));
 
       // Notifications arrive in commit order: once the second commit's is here, the first would be.
       PGNotification[] received = pg.getNotifications(10_000);
@@ -196,23 +202,24 @@ class PostgresOutboxTest {
     jdbi.useTransaction(h -> outbox.publish(h, message("m1"), message("m2")));
     Instant now = Instant.now();
 
+    UUID token = UUID.randomUUID();
     List<Long> ids =
-        storage2.claim("p2", now, now.plusSeconds(30), 10).stream().map(e -> e.id()).toList();
-    int deleted = storage2.delete("p2", ids.subList(0, 1));
+        storage2.claim(new ClaimRequest("p2", token, now, now.plusSeconds(30), 10)).stream()
+            .map(e -> e.id())
+            .toList();
+    int deleted = storage2.delete(token, ids.subList(0, 1));
 
     assertThat(ids).hasSize(2);
     assertThat(deleted).isEqualTo(1);
     assertThat(rowCount()).as("the delete was committed").isEqualTo(1);
-    assertThat(storage.claim("p3", now, now.plusSeconds(30), 10))
-        .as("the claim was committed")
-        .isEmpty();
+    assertThat(TestDatabase.claim(storage, "p3", now, 10)).as("the claim was committed").isEmpty();
   }
 
   @Test
   void storageFailuresCarryTheOperationAndTheTable() {
     PostgresStorage missing = PostgresStorage.builder(jdbi).tableName("no_such_outbox").build();
 
-    assertThatThrownBy(() -> missing.claim("p1", Instant.now(), Instant.now().plusSeconds(30), 10))
+    assertThatThrownBy(() -> TestDatabase.claim(missing, "p1", Instant.now(), 10))
         .isInstanceOf(OutboxException.class)
         .hasMessageContaining("claim of up to 10 entries for processor p1")
         .hasMessageContaining("no_such_outbox")

@@ -9,7 +9,7 @@ import org.jdbi.v3.core.Jdbi;
 /** The testkit's storage contract, on a real PostgreSQL. */
 class PostgresStorageTest extends ProcessorStorageContract<Handle> {
 
-  private static final String TABLE = "outbox_contract";
+  private static final String TABLE = "jdbc_pg_contract";
 
   private static Jdbi jdbi;
   private static PostgresStorage postgres;

@@ -6,7 +6,6 @@ import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.testkit.RecordingPublisher;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class PostgresWakeupListenerTest {
 
-  private static final String TABLE = "outbox_notify";
+  private static final String TABLE = "jdbc_pg_notify";
   private static final Duration QUICKLY = Duration.ofSeconds(5); // the interval is a minute
 
   private static Jdbi writerJdbi;
@@ -115,15 +114,17 @@ class PostgresWakeupListenerTest {
       listener.register(a).register(b).start();
       awaitValue("the listener's session", () -> listenerPid("outbox-wakeup-test-two"));
 
-      writerJdbi.useTransaction(h -> storageA.publish(h, Instant.now(), List.of(message("to a"))));
-      jdbiB.useTransaction(h -> storageB.publish(h, Instant.now(), List.of(message("to b"))));
+      writerJdbi.useTransaction(
+          h -> storageA.publish(h, TestDatabase.entries(List.of(message("to a")))));
+      jdbiB.useTransaction(
+          h -> storageB.publish(h, TestDatabase.entries(List.of(message("to b")))));
       first.awaitDistinct(1, QUICKLY);
       second.awaitDistinct(1, QUICKLY);
 
       assertThat(listener.unregister(b)).isTrue();
       assertThat(listener.unregister(b)).isFalse();
       writerJdbi.useTransaction(
-          h -> storageA.publish(h, Instant.now(), List.of(message("a again"))));
+          h -> storageA.publish(h, TestDatabase.entries(List.of(message("a again")))));
       first.awaitDistinct(2, QUICKLY);
     }
   }
@@ -143,7 +144,8 @@ class PostgresWakeupListenerTest {
   /** Commits one message in the writer's own session and measures until it is published. */
   private static long commitAndTimePublication(
       RecordingPublisher publisher, String payload, int expectedTotal) {
-    writerJdbi.useTransaction(h -> writer.publish(h, Instant.now(), List.of(message(payload))));
+    writerJdbi.useTransaction(
+        h -> writer.publish(h, TestDatabase.entries(List.of(message(payload)))));
     long committed = System.nanoTime();
     publisher.awaitDistinct(expectedTotal, QUICKLY);
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - committed);

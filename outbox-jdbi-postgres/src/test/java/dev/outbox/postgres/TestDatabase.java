@@ -1,7 +1,14 @@
 package dev.outbox.postgres;
 
+import dev.outbox.ClaimRequest;
+import dev.outbox.ClaimedEntry;
+import dev.outbox.Message;
+import dev.outbox.NewEntry;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Assumptions;
@@ -91,6 +98,18 @@ final class TestDatabase {
   /** A fresh Jdbi over {@link #dataSource()}. */
   Jdbi jdbi() {
     return Jdbi.create(dataSource());
+  }
+
+  /** The messages as new entries, as {@code Outbox.publish} would hand them to a storage. */
+  static List<NewEntry> entries(List<Message> messages) {
+    return messages.stream().map(m -> new NewEntry(UUID.randomUUID(), m, Instant.now())).toList();
+  }
+
+  /** Claims for {@code processor} with a fresh token. */
+  static List<ClaimedEntry> claim(
+      PostgresStorage storage, String processor, Instant now, int limit) {
+    return storage.claim(
+        new ClaimRequest(processor, UUID.randomUUID(), now, now.plusSeconds(30), limit));
   }
 
   /** Drops the table (and its dead letters) and creates it anew, for a clean test class. */

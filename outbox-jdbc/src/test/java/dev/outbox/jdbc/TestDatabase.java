@@ -1,0 +1,115 @@
+package dev.outbox.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Where this module's tests find their databases: the JDBC URLs in {@code OUTBOX_TEST_POSTGRES_URL}
+ * and {@code OUTBOX_TEST_MYSQL_URL}. A test fails, and says how to set them, when one is missing or
+ * unreachable; nothing is skipped. Every table the tests create starts with {@value #PREFIX}, so
+ * they never meet another suite's tables on a shared server.
+ */
+final class TestDatabase {
+
+  /** The prefix of every table of this module's tests. */
+  static final String PREFIX = "jdbc_";
+
+  /** A database the tests run against. */
+  enum Kind {
+    POSTGRES("OUTBOX_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
+    MYSQL(
+        "OUTBOX_TEST_MYSQL_URL",
+        "jdbc:mysql://127.0.0.1:3306/test?user=root&password=&rewriteBatchedStatements=true");
+
+    final String env;
+    final String example;
+
+    Kind(String env, String example) {
+      this.env = env;
+      this.example = example;
+    }
+
+    JdbcDialect dialect() {
+      return this == POSTGRES ? JdbcDialect.postgres() : JdbcDialect.mysql();
+    }
+  }
+
+  private static final Map<Kind, HikariDataSource> POOLS = new EnumMap<>(Kind.class);
+
+  private TestDatabase() {}
+
+  /** The JDBC URL. */
+  static String url(Kind kind) {
+    String url = System.getenv(kind.env);
+    if (url == null || url.isBlank()) {
+      throw new AssertionError(
+          "set " + kind.env + " to the test database's JDBC URL, e.g. " + kind.example);
+    }
+    return url;
+  }
+
+  /** A shared pool (auto-commit on, as pools come by default), kept for the test JVM's life. */
+  static synchronized HikariDataSource dataSource(Kind kind) {
+    return POOLS.computeIfAbsent(kind, k -> pool(k, true, 8));
+  }
+
+  /** A new pool; the caller closes it. */
+  static HikariDataSource pool(Kind kind, boolean autoCommit, int size) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url(kind));
+    config.setAutoCommit(autoCommit);
+    config.setMaximumPoolSize(size);
+    config.setPoolName("test-" + kind + (autoCommit ? "" : "-manual-commit"));
+    return new HikariDataSource(config);
+  }
+
+  /** A new unpooled connection in auto-commit mode. */
+  static Connection connect(Kind kind) throws SQLException {
+    return DriverManager.getConnection(url(kind));
+  }
+
+  /** Runs statements on a fresh auto-commit connection. */
+  static void execute(Kind kind, String... statements) {
+    try (Connection c = connect(kind);
+        Statement st = c.createStatement()) {
+      for (String s : statements) {
+        st.execute(s);
+      }
+    } catch (SQLException e) {
+      throw new AssertionError("test setup failed on " + kind + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A long from a one-row, one-column query on a fresh connection. */
+  static long queryLong(Kind kind, String query) {
+    try (Connection c = connect(kind);
+        Statement st = c.createStatement();
+        var rs = st.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new AssertionError("query failed on " + kind + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Drops the table and its dead letters, then builds a storage and creates its schema. */
+  static JdbcStorage freshStorage(Kind kind, String table) {
+    execute(
+        kind, "DROP TABLE IF EXISTS " + table + "_dead_letters", "DROP TABLE IF EXISTS " + table);
+    JdbcStorage storage =
+        JdbcStorage.builder(dataSource(kind)).dialect(kind.dialect()).tableName(table).build();
+    storage.createSchema();
+    return storage;
+  }
+
+  /** Empties the table and its dead letters. */
+  static void truncate(Kind kind, String table) {
+    execute(kind, "DELETE FROM " + table, "DELETE FROM " + table + "_dead_letters");
+  }
+}
