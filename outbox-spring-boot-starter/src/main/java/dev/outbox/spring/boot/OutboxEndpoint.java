@@ -24,8 +24,9 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  *       (pending, claimed, failing, dead letters, the oldest pending entry's age).
  *   <li>{@code GET /actuator/outbox/dead-letters?afterId=0&limit=50}: dead letters, smallest id
  *       first (payloads are not shown, only their size).
- *   <li>{@code POST /actuator/outbox/dead-letters/requeue} with {@code {"ids":[1,2]}} or {@code
- *       {"all":true}}: moves dead letters back into the outbox with attempts reset.
+ *   <li>{@code POST /actuator/outbox/dead-letters/requeue} with {@code {"ids":"1,2"}} or {@code
+ *       {"all":true}}: moves dead letters back into the outbox with attempts reset. (Actuator takes
+ *       scalar values in a request body only, so ids are one comma-separated string.)
  *   <li>{@code POST /actuator/outbox/dead-letters/purge}, the same body: deletes dead letters for
  *       good.
  * </ul>
@@ -102,7 +103,7 @@ public class OutboxEndpoint {
 
   /**
    * Requeues or purges dead letters: {@code action} is {@code requeue} or {@code purge}; give
-   * either {@code ids} or {@code all=true}.
+   * either {@code ids} (comma-separated) or {@code all=true}.
    */
   @WriteOperation
   public Map<String, Object> deadLetterAction(
@@ -115,7 +116,7 @@ public class OutboxEndpoint {
     boolean some = ids != null && ids.length > 0;
     if (everything == some) {
       throw new InvalidEndpointRequestException(
-          "give either ids (a list of dead-letter ids) or all=true, not "
+          "give either ids (dead-letter ids, comma-separated) or all=true, not "
               + (everything ? "both" : "neither"),
           "give either ids or all=true");
     }
