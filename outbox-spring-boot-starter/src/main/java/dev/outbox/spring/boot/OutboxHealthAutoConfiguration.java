@@ -33,7 +33,10 @@ public class OutboxHealthAutoConfiguration {
       Outbox<?> outbox,
       ObjectProvider<OutboxProcessorLifecycle> processor,
       OutboxProperties properties) {
+    java.time.Duration maxAge = properties.getHealth().getMaxBacklogAge();
     return new OutboxHealthIndicator(
-        outbox, processor.getIfAvailable() != null, properties.getHealth().getMaxBacklogAge());
+        outbox,
+        processor.getIfAvailable() != null,
+        maxAge == null || maxAge.isZero() ? null : maxAge);
   }
 }

@@ -352,7 +352,7 @@ public class OutboxProperties {
   public static class Health {
 
     /**
-     * The age of the oldest unpublished entry above which the outbox reports DOWN; unset turns the
+     * The age of the oldest unpublished entry above which the outbox reports DOWN; 0 turns the
      * check off.
      */
     private Duration maxBacklogAge = Duration.ofMinutes(10);
@@ -362,7 +362,7 @@ public class OutboxProperties {
       return maxBacklogAge;
     }
 
-    /** Sets the backlog age threshold; null turns the check off. */
+    /** Sets the backlog age threshold; zero or null turns the check off. */
     public void setMaxBacklogAge(Duration maxBacklogAge) {
       this.maxBacklogAge = maxBacklogAge;
     }
