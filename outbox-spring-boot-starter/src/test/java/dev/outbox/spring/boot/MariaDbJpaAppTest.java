@@ -1,0 +1,19 @@
+package dev.outbox.spring.boot;
+
+import dev.outbox.spring.boot.app.jpa.JpaOrderApp;
+import org.springframework.boot.test.context.SpringBootTest;
+
+/** The JPA application (JpaTransactionManager, Hibernate writes the order) on MariaDB. */
+@SpringBootTest(
+    classes = JpaOrderApp.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "spring.datasource.url=${OUTBOX_TEST_MYSQL_URL}",
+      "outbox.jdbc.table-name=spring_outbox_jpa"
+    })
+class MariaDbJpaAppTest extends OrderAppTestBase {
+  @Override
+  String expectedTransactionManager() {
+    return "org.springframework.orm.jpa.JpaTransactionManager";
+  }
+}
