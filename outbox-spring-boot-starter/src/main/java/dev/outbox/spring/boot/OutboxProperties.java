@@ -30,6 +30,8 @@ public class OutboxProperties {
   private final Health health = new Health();
   private final Sqs sqs = new Sqs();
 
+  private final Metrics metrics = new Metrics();
+
   /** Whether the outbox is auto-configured at all. */
   public boolean isEnabled() {
     return enabled;
@@ -78,6 +80,57 @@ public class OutboxProperties {
   /** The SQS publisher's settings. */
   public Sqs getSqs() {
     return sqs;
+  }
+
+  /** The Micrometer meters' settings. */
+  public Metrics getMetrics() {
+    return metrics;
+  }
+
+  /**
+   * The Micrometer meters (outbox-micrometer), bound when that module and a {@code MeterRegistry}
+   * are present.
+   */
+  public static class Metrics {
+
+    /** Whether to bind the outbox's meters. */
+    private boolean enabled = true;
+
+    /** The {@code outbox} tag on every meter. */
+    private String name = "outbox";
+
+    /** How often the backlog gauges' cached statistics are refreshed from the database. */
+    private Duration statsRefreshInterval = Duration.ofSeconds(10);
+
+    /** Whether to bind the outbox's meters. */
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    /** Sets whether to bind the outbox's meters. */
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    /** The {@code outbox} tag on every meter. */
+    public String getName() {
+      return name;
+    }
+
+    /** Sets the {@code outbox} tag on every meter. */
+    public void setName(String name) {
+      this.name = name;
+    }
+
+    /** How often the backlog gauges' cached statistics are refreshed. */
+    public Duration getStatsRefreshInterval() {
+      return statsRefreshInterval;
+    }
+
+    /** Sets how often the backlog gauges' cached statistics are refreshed. */
+    public void setStatsRefreshInterval(Duration statsRefreshInterval) {
+      this.statsRefreshInterval = statsRefreshInterval;
+    }
   }
 
   /** What publishing does when no Spring-managed transaction is active. */

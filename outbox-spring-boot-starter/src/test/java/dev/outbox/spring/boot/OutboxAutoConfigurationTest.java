@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxConfig;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.jdbc.JdbcStorage;
+import dev.outbox.micrometer.OutboxMetrics;
 import dev.outbox.spring.boot.app.Orders;
 import dev.outbox.testkit.InMemoryStorage;
 import dev.outbox.testkit.RecordingPublisher;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -129,6 +135,57 @@ class OutboxAutoConfigurationTest {
               assertThat(outboxThreads("ctx-wiring")).contains("outbox-ctx-wiring");
             });
     assertThat(outboxThreads("ctx-wiring")).as("threads left after the context closed").isEmpty();
+  }
+
+  @Test
+  void micrometerMetersAreBoundWhenARegistryExistsAndCountWhatThePipelinePublishes() {
+    runner
+        .withConfiguration(AutoConfigurations.of(OutboxMetricsAutoConfiguration.class))
+        .withUserConfiguration(App.class)
+        .withBean(SimpleMeterRegistry.class, SimpleMeterRegistry::new)
+        .withPropertyValues(
+            "outbox.processor.processor-id=ctx-metrics", "outbox.metrics.name=orders-outbox")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasSingleBean(OutboxMetrics.class);
+              MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+              new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class))
+                  .executeWithoutResult(
+                      s ->
+                          ctx.getBean(TransactionalOutbox.class)
+                              .publish(
+                                  Message.builder().namespace("orders").payload("o-1").build()));
+              RecordingPublisher publisher = ctx.getBean(RecordingPublisher.class);
+              publisher.awaitDistinct(1, Duration.ofSeconds(10));
+              long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+              Counter published = null;
+              while (System.nanoTime() < end) {
+                published =
+                    registry
+                        .find("outbox.messages.published")
+                        .tag("outbox", "orders-outbox")
+                        .counter();
+                if (published != null && published.count() == 1) {
+                  break;
+                }
+                Thread.onSpinWait();
+              }
+              assertThat(published).as("the published counter").isNotNull();
+              assertThat(published.count()).isEqualTo(1);
+              assertThat(
+                      registry
+                          .find("outbox.entries.pending")
+                          .tag("outbox", "orders-outbox")
+                          .gauge())
+                  .as("the backlog gauges are bound to the outbox")
+                  .isNotNull();
+            });
+    runner
+        .withConfiguration(AutoConfigurations.of(OutboxMetricsAutoConfiguration.class))
+        .withUserConfiguration(App.class)
+        .withBean(SimpleMeterRegistry.class, SimpleMeterRegistry::new)
+        .withPropertyValues("outbox.processor.enabled=false", "outbox.metrics.enabled=false")
+        .run(ctx -> assertThat(ctx).doesNotHaveBean(OutboxMetrics.class));
   }
 
   @Test
