@@ -3,14 +3,17 @@ package dev.outbox.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.Message;
 import dev.outbox.Outbox;
-import dev.outbox.ProcessorStorage;
-import dev.outbox.testkit.InMemoryStorage;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
+import dev.outbox.jdbc.JdbcDialect;
+import dev.outbox.jdbc.JdbcStorage;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,59 +31,22 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * End to end: producer threads write messages through {@link Outbox} in transactions they commit or
- * roll back, two processors drain the storage into the real broker with {@link KafkaPublisher}, and
- * an independent consumer checks that every committed message arrived, deduplicated by message id,
- * in order per key, and no rolled-back one did.
- *
- * <p>The storage is the testkit's {@link InMemoryStorage}, made transactional by a thin layer that
- * holds a transaction's writes until it commits (the PostgreSQL storage is being rewritten for the
- * core's new SPI; see the module README).
+ * End to end: producer threads write messages through {@link Outbox} into PostgreSQL in JDBC
+ * transactions they commit or roll back, the processor drains the table into the real broker with
+ * {@link KafkaPublisher}, and an independent consumer checks that every committed message arrived,
+ * deduplicated by message id, in order per key, and no rolled-back one did.
  */
 class OutboxToKafkaTest {
 
-  /** A transaction: its outbox writes are applied at commit and dropped at rollback. */
-  static final class Tx {
-    private final List<Runnable> writes = new ArrayList<>();
+  private static final String TABLE = "kafka_e2e_outbox";
 
-    void commit() {
-      writes.forEach(Runnable::run);
-      writes.clear();
+  static String postgresUrl() {
+    String url = System.getenv("OUTBOX_TEST_POSTGRES_URL");
+    if (url == null) {
+      throw new IllegalStateException(
+          "set OUTBOX_TEST_POSTGRES_URL (e.g. jdbc:postgresql://127.0.0.1:5432/test?user=postgres)");
     }
-
-    void rollback() {
-      writes.clear();
-    }
-  }
-
-  /**
-   * The storage with transactions: every method goes to the in-memory storage, except writes made
-   * in a {@link Tx}, which wait for its commit. Every capability interface of the storage is kept.
-   */
-  @SuppressWarnings("unchecked")
-  static ProcessorStorage<Tx> transactional(InMemoryStorage<Tx> storage) {
-    return (ProcessorStorage<Tx>)
-        Proxy.newProxyInstance(
-            OutboxToKafkaTest.class.getClassLoader(),
-            InMemoryStorage.class.getInterfaces(),
-            (proxy, method, args) -> {
-              if (method.getName().equals("publish") && args != null && args[0] instanceof Tx tx) {
-                tx.writes.add(
-                    () -> {
-                      try {
-                        method.invoke(storage, args);
-                      } catch (ReflectiveOperationException e) {
-                        throw new IllegalStateException(e);
-                      }
-                    });
-                return null;
-              }
-              try {
-                return method.invoke(storage, args);
-              } catch (InvocationTargetException e) {
-                throw e.getCause();
-              }
-            });
+    return url;
   }
 
   @Test
@@ -89,8 +55,18 @@ class OutboxToKafkaTest {
     String topic = broker.createTopic("orders", 4, Map.of());
     Map<String, Object> config = broker.producerConfig();
     config.put("max.request.size", 100_000);
-    InMemoryStorage<Tx> memory = new InMemoryStorage<>();
-    ProcessorStorage<Tx> storage = transactional(memory);
+    HikariConfig hikari = new HikariConfig();
+    hikari.setJdbcUrl(postgresUrl());
+    hikari.setMaximumPoolSize(8);
+    HikariDataSource dataSource = new HikariDataSource(hikari);
+    JdbcStorage storage =
+        JdbcStorage.builder(dataSource).dialect(JdbcDialect.postgres()).tableName(TABLE).build();
+    storage.createSchema();
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("DELETE FROM " + TABLE);
+      st.execute("DELETE FROM " + storage.deadLetterTableName());
+    }
     int producers = 4;
     int txPerProducer = 150;
     Set<String> committed = ConcurrentHashMap.newKeySet();
@@ -98,25 +74,27 @@ class OutboxToKafkaTest {
 
     try (KafkaPublisher publisher =
             KafkaPublisher.builder(config).routes(Map.of("order-created", topic)).build();
-        Outbox<Tx> outbox =
+        Outbox<Connection> outbox =
             Outbox.builder(storage, publisher)
                 .batchSize(100)
                 .processInterval(Duration.ofMillis(20))
                 .build()
                 .start()) {
       // The publisher's limit is enforced inside the writer's transaction.
-      Tx refused = new Tx();
-      assertThatThrownBy(
-              () ->
-                  outbox.publish(
-                      refused,
-                      Message.builder()
-                          .namespace("order-created")
-                          .payload(new byte[100_000])
-                          .build()))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("max.request.size is 100000");
-      refused.rollback();
+      try (Connection refused = dataSource.getConnection()) {
+        refused.setAutoCommit(false);
+        assertThatThrownBy(
+                () ->
+                    outbox.publish(
+                        refused,
+                        Message.builder()
+                            .namespace("order-created")
+                            .payload(new byte[100_000])
+                            .build()))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("max.request.size is 100000");
+        refused.rollback();
+      }
 
       ExecutorService pool = Executors.newFixedThreadPool(producers);
       List<Future<?>> done = new ArrayList<>();
@@ -127,7 +105,8 @@ class OutboxToKafkaTest {
                 () -> {
                   int seq = 0;
                   for (int t = 0; t < txPerProducer; t++) {
-                    Tx tx = new Tx();
+                    Connection tx = dataSource.getConnection();
+                    tx.setAutoCommit(false);
                     boolean rollBack = t % 7 == 3;
                     List<String> written = new ArrayList<>();
                     for (int m = 0; m <= t % 3; m++) {
@@ -151,6 +130,7 @@ class OutboxToKafkaTest {
                       committed.addAll(written);
                       outbox.wakeProcessor();
                     }
+                    tx.close();
                   }
                   return null;
                 }));
@@ -160,11 +140,13 @@ class OutboxToKafkaTest {
       }
       pool.shutdown();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (memory.size() > 0 && System.nanoTime() < deadline) {
+      while (storage.stats(Instant.now()).pending() > 0 && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
-      assertThat(memory.size()).as("outbox drained").isZero();
-      assertThat(memory.deadLetters(0, 10)).as("dead letters").isEmpty();
+      assertThat(storage.stats(Instant.now()).pending()).as("outbox drained").isZero();
+      assertThat(storage.deadLetters(0, 10)).as("dead letters").isEmpty();
+    } finally {
+      dataSource.close();
     }
 
     List<ConsumerRecord<byte[], byte[]>> records =
