@@ -1,5 +1,6 @@
 package dev.outbox.postgres;
 
+import dev.outbox.NewEntry;
 import dev.outbox.OutboxException;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.jdbc.ConnectionStorage;
@@ -7,7 +8,10 @@ import dev.outbox.jdbc.JdbcDialect;
 import dev.outbox.jdbc.JdbcStorage;
 import dev.outbox.jdbc.LeasedDataSource;
 import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -30,10 +34,19 @@ import org.jdbi.v3.core.Jdbi;
  * <p>The tables are created by {@link #createSchema()} or by the script {@value #SCHEMA_RESOURCE}
  * on the class path ({@link #schemaSql()} gives it for the configured name).
  *
- * <p>Each {@link #publish} also runs {@code pg_notify(channel, '')} unless disabled with {@link
- * Builder#notifyOnPublish(boolean)}. PostgreSQL delivers it only when the transaction commits, to
- * every session that listens on the channel, such as a {@link PostgresWakeupListener}; without a
- * listener it costs next to nothing.
+ * <p>Publishing signals the channel so that a {@link PostgresWakeupListener} in any process wakes
+ * its outboxes, in one of three ways ({@link Builder#notifyMode(NotifyMode)}):
+ *
+ * <ul>
+ *   <li>{@link NotifyMode#COALESCED} (the default): the caller's transaction does not notify; a few
+ *       milliseconds after a publish, one {@code NOTIFY} goes out on a connection of the storage's
+ *       own, shared by every publish in between, and one more a little later for transactions that
+ *       were still open. The application's commits stay as cheap as a plain INSERT's.
+ *   <li>{@link NotifyMode#IN_TRANSACTION}: {@code pg_notify} in the caller's transaction, delivered
+ *       exactly at its commit. PostgreSQL serializes the commits of notifying transactions on one
+ *       cluster-wide lock, so with many concurrent writers this caps their commit rate.
+ *   <li>{@link NotifyMode#NONE}: no signal; outboxes find entries at their {@code processInterval}.
+ * </ul>
  *
  * <p>Thread-safe and immutable. Failures are thrown as {@link OutboxException} naming the operation
  * and the table; deadlocks and serialization failures of the storage's own work are retried.
@@ -46,11 +59,72 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
   /** Where the schema script lives on the class path; it names the table {@code outbox}. */
   public static final String SCHEMA_RESOURCE = "dev/outbox/postgres/schema.sql";
 
-  private final String channel; // null when publish does not notify
+  private static final Duration DEFAULT_NOTIFY_DELAY = Duration.ofMillis(5);
+  private static final Duration MAX_NOTIFY_DELAY = Duration.ofSeconds(1);
 
-  private PostgresStorage(JdbcStorage engine, String channel) {
+  /** How publishing signals a {@link PostgresWakeupListener}. */
+  public enum NotifyMode {
+    /** No notification. */
+    NONE,
+    /**
+     * Coalesced notifications on the storage's own connection shortly after publishing, outside the
+     * caller's transaction (the default).
+     */
+    COALESCED,
+    /** {@code pg_notify} inside the caller's transaction: serializes concurrent commits. */
+    IN_TRANSACTION
+  }
+
+  private final String channel; // null when publish does not notify
+  private final NotifyMode notifyMode;
+  private final CoalescingNotifier notifier; // null unless COALESCED
+
+  private PostgresStorage(
+      JdbcStorage engine, String channel, NotifyMode notifyMode, CoalescingNotifier notifier) {
     super(engine);
     this.channel = channel;
+    this.notifyMode = notifyMode;
+    this.notifier = notifier;
+  }
+
+  /**
+   * Writes with the handle's connection, and with {@link NotifyMode#COALESCED} schedules a
+   * notification on the storage's own connection.
+   */
+  @Override
+  public void publish(Handle txn, List<NewEntry> entries) {
+    super.publish(txn, entries);
+    if (notifier != null && !entries.isEmpty()) {
+      notifier.published();
+    }
+  }
+
+  @Override
+  public int requeueDeadLetters(Collection<Long> ids, Instant now) {
+    int n = super.requeueDeadLetters(ids, now);
+    if (notifier != null && n > 0) {
+      notifier.published();
+    }
+    return n;
+  }
+
+  @Override
+  public int requeueAllDeadLetters(Instant now) {
+    int n = super.requeueAllDeadLetters(now);
+    if (notifier != null && n > 0) {
+      notifier.published();
+    }
+    return n;
+  }
+
+  /** How publishing signals the channel. */
+  public NotifyMode notifyMode() {
+    return notifyMode;
+  }
+
+  /** Coalesced notifications sent so far (0 unless {@link NotifyMode#COALESCED}). */
+  long coalescedNotificationsSent() {
+    return notifier == null ? 0 : notifier.sent();
   }
 
   /**
@@ -63,7 +137,9 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
     return new Builder(jdbi);
   }
 
-  /** The channel {@link #publish} notifies, or empty when it does not notify. */
+  /**
+   * The channel publishing notifies, or empty when it does not notify ({@link NotifyMode#NONE}).
+   */
   public Optional<String> notifyChannel() {
     return Optional.ofNullable(channel);
   }
@@ -86,7 +162,13 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
 
   @Override
   public String toString() {
-    return "PostgresStorage{table=" + tableName() + ", notifyChannel=" + channel + "}";
+    return "PostgresStorage{table="
+        + tableName()
+        + ", notifyChannel="
+        + channel
+        + ", notifyMode="
+        + notifyMode
+        + "}";
   }
 
   /**
@@ -97,7 +179,9 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
    *   <tr><th>setting</th><th>default</th><th>allowed</th></tr>
    *   <tr><td>tableName</td><td>{@code outbox}</td><td>{@code table} or {@code schema.table},
    *   lower-case identifiers; the table part at most 50 characters</td></tr>
-   *   <tr><td>notifyOnPublish</td><td>true</td><td></td></tr>
+   *   <tr><td>notifyMode</td><td>{@code COALESCED}</td><td>{@code NONE}, {@code COALESCED},
+   *   {@code IN_TRANSACTION}</td></tr>
+   *   <tr><td>notifyDelay</td><td>5 ms</td><td>0 to 1 s (COALESCED only)</td></tr>
    *   <tr><td>notifyChannel</td><td>the table name</td><td>1 to 63 bytes of UTF-8, no NUL</td></tr>
    * </table>
    */
@@ -105,7 +189,8 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
 
     private final Jdbi jdbi;
     private String tableName = DEFAULT_TABLE_NAME;
-    private boolean notifyOnPublish = true;
+    private NotifyMode notifyMode = NotifyMode.COALESCED;
+    private Duration notifyDelay = DEFAULT_NOTIFY_DELAY;
     private String notifyChannel;
 
     private Builder(Jdbi jdbi) {
@@ -123,11 +208,27 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
     }
 
     /**
-     * Whether {@link PostgresStorage#publish} (and requeueing dead letters) notifies the channel so
-     * a {@link PostgresWakeupListener} wakes the processors at once. Default {@code true}.
+     * Whether publishing (and requeueing dead letters) notifies the channel so a {@link
+     * PostgresWakeupListener} wakes the processors: {@code true} is {@link NotifyMode#COALESCED}
+     * (the default), {@code false} is {@link NotifyMode#NONE}.
      */
     public Builder notifyOnPublish(boolean notifyOnPublish) {
-      this.notifyOnPublish = notifyOnPublish;
+      this.notifyMode = notifyOnPublish ? NotifyMode.COALESCED : NotifyMode.NONE;
+      return this;
+    }
+
+    /** How publishing notifies the channel; default {@link NotifyMode#COALESCED}. */
+    public Builder notifyMode(NotifyMode notifyMode) {
+      this.notifyMode = notifyMode;
+      return this;
+    }
+
+    /**
+     * With {@link NotifyMode#COALESCED}: how long after a publish the notification goes out (a
+     * second follows after ten times as long). Publishes in between share it. Default 5 ms.
+     */
+    public Builder notifyDelay(Duration notifyDelay) {
+      this.notifyDelay = notifyDelay;
       return this;
     }
 
@@ -147,17 +248,31 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
      */
     public PostgresStorage build() {
       List<String> errors = new ArrayList<>();
-      String channel = notifyOnPublish ? (notifyChannel == null ? tableName : notifyChannel) : null;
+      if (notifyMode == null) {
+        errors.add("notifyMode must not be null (NONE, COALESCED or IN_TRANSACTION)");
+      }
+      if (notifyDelay == null
+          || notifyDelay.isNegative()
+          || notifyDelay.compareTo(MAX_NOTIFY_DELAY) > 0) {
+        errors.add("notifyDelay must be between 0 and 1 s, was " + notifyDelay);
+      }
+      String channel =
+          notifyMode == null || notifyMode == NotifyMode.NONE
+              ? null
+              : (notifyChannel == null ? tableName : notifyChannel);
       JdbcDialect dialect = JdbcDialect.postgres();
       if (channel != null) {
         try {
-          dialect = JdbcDialect.postgres(channel);
+          JdbcDialect notifying = JdbcDialect.postgres(channel); // validates the channel
+          if (notifyMode == NotifyMode.IN_TRANSACTION) {
+            dialect = notifying;
+          }
         } catch (IllegalArgumentException e) {
           errors.add(
               e.getMessage()
                   + (notifyChannel == null
                       ? " (the channel defaults to the table name: set notifyChannel, or"
-                          + " notifyOnPublish(false))"
+                          + " notifyMode(NONE))"
                       : ""));
         }
       }
@@ -177,7 +292,12 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
         throw new IllegalArgumentException(
             "invalid PostgresStorage settings: " + String.join("; ", errors));
       }
-      return new PostgresStorage(engine, channel);
+      if (notifyMode == NotifyMode.COALESCED) {
+        // The caller's transaction does not notify: the notifier does, on its own connection.
+        return new PostgresStorage(
+            engine, channel, notifyMode, new CoalescingNotifier(jdbi, channel, notifyDelay));
+      }
+      return new PostgresStorage(engine, channel, notifyMode, null);
     }
 
     /** Why a channel name is unusable, or null when it is fine. */

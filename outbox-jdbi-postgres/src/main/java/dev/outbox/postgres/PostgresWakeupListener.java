@@ -366,7 +366,7 @@ public final class PostgresWakeupListener implements AutoCloseable {
               .orElseThrow(
                   () ->
                       new IllegalArgumentException(
-                          storage + " does not notify (notifyOnPublish is false)"));
+                          storage + " does not notify (its notifyMode is NONE)"));
       return this;
     }
 

@@ -154,12 +154,18 @@ class PostgresOutboxTest {
   }
 
   @Test
-  void publishNotifiesTheChannelOncePerCommitAndNotAtAllWhenDisabled() throws Exception {
+  void inTransactionModeNotifiesTheChannelOncePerCommitAndNotAtAllWhenDisabled() throws Exception {
     PostgresStorage silent =
         PostgresStorage.builder(jdbi).tableName(TABLE).notifyOnPublish(false).build();
+    PostgresStorage storage =
+        PostgresStorage.builder(jdbi)
+            .tableName(TABLE)
+            .notifyChannel(TABLE + "_tx") // the class's other storages notify TABLE, coalesced
+            .notifyMode(PostgresStorage.NotifyMode.IN_TRANSACTION)
+            .build();
     try (Connection listener = TestDatabase.get().dataSource().getConnection()) {
       try (Statement st = listener.createStatement()) {
-        st.execute("LISTEN \"" + TABLE + "\"");
+        st.execute("LISTEN \"" + TABLE + "_tx\"");
       }
       PGConnection pg = listener.unwrap(PGConnection.class);
 
@@ -172,7 +178,7 @@ class PostgresOutboxTest {
       // Notifications arrive in commit order: once the second commit's is here, the first would be.
       PGNotification[] received = pg.getNotifications(10_000);
       assertThat(received).hasSize(1);
-      assertThat(received[0].getName()).isEqualTo(TABLE);
+      assertThat(received[0].getName()).isEqualTo(TABLE + "_tx");
       assertThat(received[0].getParameter()).isEmpty();
       assertThat(pg.getNotifications(1)).as("one notification for three messages").isEmpty();
     }
