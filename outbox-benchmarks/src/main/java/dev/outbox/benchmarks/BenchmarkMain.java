@@ -77,7 +77,8 @@ public final class BenchmarkMain {
   private static HikariDataSource pool(String url) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
-    config.setMaximumPoolSize(32);
+    // 32 writer threads, plus the storage's coalescing notifier, plus a listener's check.
+    config.setMaximumPoolSize(36);
     config.setPoolName("benchmarks");
     return new HikariDataSource(config);
   }
@@ -95,10 +96,13 @@ public final class BenchmarkMain {
 
       OurBench bench = new OurBench(ours, db, o, payload);
       SqlLimits limits = new SqlLimits(db, o, payload);
+      WritersBench writers = new WritersBench(ours, db, payload);
+      WalBench wal = notify ? new WalBench(ours, db, o, payload) : null;
       GruelboxBench gruelbox = o.runs("gruelbox") ? new GruelboxBench(db, o, payload) : null;
       List<OurBench.Wakeup> wakeups = new ArrayList<>();
       if (ours.supportsNotify()) {
         wakeups.add(OurBench.Wakeup.NOTIFY);
+        wakeups.add(OurBench.Wakeup.NOTIFY_IN_TX);
       }
       wakeups.add(OurBench.Wakeup.WAKE);
       wakeups.add(OurBench.Wakeup.POLL_100MS);
@@ -110,6 +114,15 @@ public final class BenchmarkMain {
       if (o.runs("producer")) {
         bench.produceWithOutbox(warm, true);
         bench.produceWithInsert(warm);
+      }
+      if (o.runs("writers")) {
+        for (WritersBench.Mode m : writerModes()) {
+          writers.run(m, o.writerThreads().get(0), Duration.ofMillis(o.quick() ? 100 : 1000));
+        }
+      }
+      if (wal != null && o.runs("wal")) {
+        wal.ours(Math.min(warm, 1_000));
+        wal.plain(Math.min(warm, 1_000));
       }
       if (o.runs("limits")) {
         limits.lease(1, warm);
@@ -129,13 +142,19 @@ public final class BenchmarkMain {
       for (int run = 1; run <= o.runs(); run++) {
         t = System.nanoTime();
         out.printf(Locale.ROOT, "run %d of %d%n", run, o.runs());
-        runOnce(bench, limits, gruelbox, wakeups);
+        runOnce(bench, writers, limits, gruelbox, wakeups, run);
+        if (wal != null && o.runs("wal")) {
+          wal(wal, run);
+        }
         out.printf(
             Locale.ROOT,
             "run %d of %d done in %.1f s%n",
             run,
             o.runs(),
             (System.nanoTime() - t) / 1e9);
+      }
+      if (o.runs("sustained") && o.db() == Options.Db.POSTGRES) {
+        sustained(new SustainedBench(ours, db, payload));
       }
       db.reset();
     }
@@ -147,11 +166,19 @@ public final class BenchmarkMain {
   }
 
   private void runOnce(
-      OurBench bench, SqlLimits limits, GruelboxBench gruelbox, List<OurBench.Wakeup> wakeups)
+      OurBench bench,
+      WritersBench writers,
+      SqlLimits limits,
+      GruelboxBench gruelbox,
+      List<OurBench.Wakeup> wakeups,
+      int run)
       throws Exception {
     int n = o.backlog();
     if (o.runs("producer")) {
       producer(bench, n, notify);
+    }
+    if (o.runs("writers")) {
+      writers(writers, run);
     }
     for (int p : o.processors()) {
       if (o.runs("limits")) {
@@ -225,13 +252,13 @@ public final class BenchmarkMain {
     report.add(
         "producer.outbox_publish",
         "msgs/s",
-        "Outbox.publish, 100 per transaction, 1 thread (NOTIFY on where supported)",
+        "Outbox.publish, 100 per transaction, 1 thread (default storage: coalesced NOTIFY)",
         bench.produceWithOutbox(n, true));
     if (notify) {
       report.add(
           "producer.outbox_publish_nonotify",
           "msgs/s",
-          "the same with notifyOnPublish(false): what the NOTIFY costs",
+          "the same with notifyMode(NONE): what the coalesced NOTIFY costs",
           bench.produceWithOutbox(n, false));
     }
     report.add(
@@ -241,12 +268,121 @@ public final class BenchmarkMain {
         bench.produceWithInsert(n));
   }
 
+  /** WAL per message, ours and the plain-SQL floor, in an order rotated by run. */
+  private void wal(WalBench wal, int run) throws Exception {
+    int n = Math.min(o.backlog(), o.quick() ? 2_000 : 20_000);
+    out.printf(Locale.ROOT, "wal (%d messages, one per transaction)%n", n);
+    WalBench.Wal ours = null;
+    WalBench.Wal plain = null;
+    for (int k = 0; k < 2; k++) {
+      if ((k + run) % 2 == 0) {
+        ours = wal.ours(n);
+      } else {
+        plain = wal.plain(n);
+      }
+    }
+    report.add("wal.outbox.publish", "B/msg", "WAL of Outbox.publish, 1 per tx", ours.publish());
+    report.add(
+        "wal.outbox.drain", "B/msg", "WAL of 1 Outbox draining (claim + delete)", ours.drain());
+    report.add(
+        "wal.outbox.total",
+        "B/msg",
+        "WAL of publish + drain, outbox",
+        ours.publish() + ours.drain());
+    report.add(
+        "wal.plain.insert", "B/msg", "WAL of a plain single-row INSERT per tx", plain.publish());
+    report.add(
+        "wal.plain.delete_drain", "B/msg", "WAL of DELETE..SKIP LOCKED..RETURNING", plain.drain());
+    report.add(
+        "wal.plain.total",
+        "B/msg",
+        "WAL of INSERT + DELETE drain",
+        plain.publish() + plain.drain());
+    report.add(
+        "wal.background",
+        "B/msg",
+        "  other sessions' WAL in an idle window as long (shared server)",
+        (ours.background() + plain.background()) / 2);
+  }
+
+  /** Each rate once, at the end: its figures are one long run each, not medians of runs. */
+  private void sustained(SustainedBench bench) throws Exception {
+    Integer best = null;
+    for (int rate : o.sustainedRates()) {
+      out.printf(
+          Locale.ROOT,
+          "sustained %d msgs/s for %.0f s (load %s)%n",
+          rate,
+          o.sustainedDuration().toMillis() / 1000.0,
+          loadAverage());
+      SustainedBench.Result r = bench.run(rate, o.sustainedDuration());
+      String p = "sustained.r" + rate;
+      String w = SustainedBench.WRITERS + " writers, " + SustainedBench.PROCESSORS + " started";
+      report.add(
+          p + ".achieved",
+          "msgs/s",
+          "published per second at " + rate + " offered, " + w,
+          r.achieved());
+      report.add(p + ".p50", "ms", "  commit-to-publish p50", r.p50());
+      report.add(p + ".p99", "ms", "  commit-to-publish p99", r.p99());
+      report.add(
+          p + ".backlog_max", "msgs", "  largest backlog (committed - published)", r.backlogMax());
+      report.add(p + ".backlog_end", "msgs", "  backlog when the writers stopped", r.backlogEnd());
+      report.add(p + ".dead_tuples", "rows", "  n_dead_tup at the end", r.deadTuples());
+      report.add(p + ".live_tuples", "rows", "  n_live_tup at the end", r.liveTuples());
+      report.add(
+          p + ".table_kib", "KiB", "  pg_total_relation_size at the end", r.tableBytes() / 1024.0);
+      report.add(p + ".autovacuums", "runs", "  autovacuum_count at the end", r.autovacuums());
+      if (r.p99() < 50 && r.bounded() && r.achieved() >= rate * 0.95) {
+        best = best == null ? rate : Math.max(best, rate);
+      }
+    }
+    if (best != null) {
+      report.add(
+          "sustained.best_rate",
+          "msgs/s",
+          "highest offered rate with p99 < 50 ms and a bounded backlog",
+          best);
+    } else {
+      out.println("sustained: no rate kept p99 under 50 ms with a bounded backlog");
+    }
+  }
+
+  private List<WritersBench.Mode> writerModes() {
+    return notify
+        ? List.of(
+            WritersBench.Mode.INSERT,
+            WritersBench.Mode.OUTBOX,
+            WritersBench.Mode.OUTBOX_NO_NOTIFY,
+            WritersBench.Mode.OUTBOX_NOTIFY_IN_TX)
+        : List.of(WritersBench.Mode.INSERT, WritersBench.Mode.OUTBOX);
+  }
+
+  /**
+   * Each thread count's modes back to back, in an order rotated by run, so that drift in the
+   * machine's load favours none of them.
+   */
+  private void writers(WritersBench writers, int run) throws Exception {
+    List<WritersBench.Mode> modes = writerModes();
+    for (int threads : o.writerThreads()) {
+      for (int k = 0; k < modes.size(); k++) {
+        WritersBench.Mode m = modes.get((k + run - 1) % modes.size());
+        report.add(
+            "writers." + m.label + ".t" + threads,
+            "tx/s",
+            m.what + ", " + threads + " thread(s)",
+            writers.run(m, threads, o.writerDuration()));
+      }
+    }
+  }
+
   private void latency(OurBench bench, List<OurBench.Wakeup> wakeups) throws Exception {
     for (OurBench.Wakeup w : wakeups) {
       double[] l = bench.latency(w, o.latencyRate(), o.latencyDuration());
       String what =
           switch (w) {
-            case NOTIFY -> "LISTEN/NOTIFY wake-up (poll 1 s as fallback)";
+            case NOTIFY -> "LISTEN/NOTIFY, default coalesced NOTIFY (poll 1 s as fallback)";
+            case NOTIFY_IN_TX -> "LISTEN/NOTIFY, pg_notify in each transaction (poll 1 s)";
             case WAKE -> "in-process wakeProcessor() after commit (poll 1 s)";
             case POLL_100MS -> "polling every 100 ms, no wake-up";
             case POLL_1S -> "polling every 1 s, no wake-up";
@@ -265,6 +401,23 @@ public final class BenchmarkMain {
   }
 
   private void addRatios() {
+    report.ratio(
+        "ratio.wal.outbox_over_plain",
+        "wal.outbox.total",
+        "wal.plain.total",
+        "WAL per message, publish + drain: outbox / INSERT + DELETE..RETURNING");
+    for (int t : o.writerThreads()) {
+      report.ratio(
+          "ratio.writers.outbox_over_insert.t" + t,
+          "writers.outbox.t" + t,
+          "writers.insert.t" + t,
+          "Outbox.publish / plain INSERT, 1 msg per tx, " + t + " thread(s) (target >= 0.9)");
+      report.ratio(
+          "ratio.writers.notify_in_tx_over_insert.t" + t,
+          "writers.outbox_notify_in_tx.t" + t,
+          "writers.insert.t" + t,
+          "the same with pg_notify in each transaction / plain INSERT, " + t + " thread(s)");
+    }
     report.ratio(
         "ratio.producer.insert_over_publish",
         "producer.batched_insert",

@@ -22,11 +22,24 @@ record Options(
     Duration latencyDuration,
     boolean quick,
     boolean skipGruelbox,
-    Set<String> only) {
+    Set<String> only,
+    List<Integer> writerThreads,
+    Duration writerDuration,
+    List<Integer> sustainedRates,
+    Duration sustainedDuration) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
-      List.of("producer", "limits", "drain", "gruelbox", "latency", "roundtrips");
+      List.of(
+          "producer",
+          "writers",
+          "limits",
+          "drain",
+          "wal",
+          "gruelbox",
+          "latency",
+          "sustained",
+          "roundtrips");
 
   /** The databases the benchmark knows. */
   enum Db {
@@ -49,9 +62,17 @@ record Options(
           "  --runs N                 runs per figure; the median is reported (default 3)",
           "  --latency-rate N         offered load of the latency figure, msgs/s (default 2000)",
           "  --latency-seconds S      length of each latency run (default 5)",
+          "  --writer-threads LIST    writer thread counts, one message per transaction (default"
+              + " 1,8,32)",
+          "  --writer-seconds S       length of each writers measurement (default 5)",
+          "  --sustained-rates LIST   offered loads of the sustained runs, msgs/s (default"
+              + " 500,1000,2000,4000)",
+          "  --sustained-seconds S    length of each sustained run (default 60)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
-          "  --only LIST              run only these parts: producer,limits,drain,gruelbox,latency,roundtrips (MySQL)",
-          "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs",
+          "  --only LIST              run only these parts: producer,writers,limits,drain,wal,"
+              + "gruelbox,latency,sustained,roundtrips (MySQL)",
+          "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs,"
+              + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s",
           "  --help                   this text");
 
   static final String DEFAULT_POSTGRES_URL =
@@ -83,6 +104,10 @@ record Options(
     Duration latency = quick ? Duration.ofMillis(1500) : Duration.ofSeconds(5);
     boolean skipGruelbox = false;
     Set<String> only = Set.copyOf(PARTS);
+    List<Integer> writerThreads = List.of(1, 8, 32);
+    Duration writerDuration = quick ? Duration.ofMillis(400) : Duration.ofSeconds(5);
+    List<Integer> sustainedRates = quick ? List.of(500, 2000) : List.of(500, 1000, 2000, 4000);
+    Duration sustainedDuration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(60);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -125,6 +150,18 @@ record Options(
         case "--latency-rate":
           rate = intValue(args, ++i, a, 1, 100_000);
           break;
+        case "--writer-threads":
+          writerThreads = intList(value(args, ++i, a), a);
+          break;
+        case "--writer-seconds":
+          writerDuration = Duration.ofMillis((long) (doubleValue(args, ++i, a) * 1000));
+          break;
+        case "--sustained-rates":
+          sustainedRates = rateList(value(args, ++i, a), a);
+          break;
+        case "--sustained-seconds":
+          sustainedDuration = Duration.ofMillis((long) (doubleValue(args, ++i, a) * 1000));
+          break;
         case "--latency-seconds":
           latency = Duration.ofMillis((long) (doubleValue(args, ++i, a) * 1000));
           break;
@@ -152,7 +189,11 @@ record Options(
         latency,
         quick,
         skipGruelbox,
-        only);
+        only,
+        writerThreads,
+        writerDuration,
+        sustainedRates,
+        sustainedDuration);
   }
 
   /** Whether a part of the benchmark runs. */
@@ -210,6 +251,24 @@ record Options(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(option + " is '" + v + "'; expected seconds", e);
     }
+  }
+
+  private static List<Integer> rateList(String v, String option) {
+    List<Integer> list = new ArrayList<>();
+    for (String part : v.split(",")) {
+      int n;
+      try {
+        n = Integer.parseInt(part.trim().replace("_", ""));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            option + " is '" + v + "'; expected a comma-separated list like 500,1000", e);
+      }
+      if (n < 1 || n > 100_000) {
+        throw new IllegalArgumentException(option + " has " + n + "; allowed 1 to 100000 each");
+      }
+      list.add(n);
+    }
+    return List.copyOf(list);
   }
 
   private static List<Integer> intList(String v, String option) {

@@ -24,8 +24,13 @@ final class OurBench {
 
   /** How the latency run's processor learns about new messages. */
   enum Wakeup {
-    /** The adapter's LISTEN/NOTIFY listener wakes the processor on each commit (PostgreSQL). */
+    /**
+     * The adapter's LISTEN/NOTIFY listener wakes the processor; the storage notifies its default
+     * way, coalesced on its own connection after the publish (PostgreSQL).
+     */
     NOTIFY("notify", Duration.ofSeconds(1)),
+    /** The same, with pg_notify in each publishing transaction (the default before issue 17). */
+    NOTIFY_IN_TX("notify_in_tx", Duration.ofSeconds(1)),
     /** The producer calls wakeProcessor() in-process after each commit. */
     WAKE("wake", Duration.ofSeconds(1)),
     /** No wake-up: the processor polls every 100 ms. */
@@ -182,14 +187,21 @@ final class OurBench {
           }
           published.add(entries.size());
         };
-    ProcessorStorage<Handle> storage = ours.storage(wakeup == Wakeup.NOTIFY);
+    ProcessorStorage<Handle> storage =
+        ours.storage(
+            switch (wakeup) {
+              case NOTIFY -> OurStorage.Notify.COALESCED;
+              case NOTIFY_IN_TX -> OurStorage.Notify.IN_TRANSACTION;
+              default -> OurStorage.Notify.NONE;
+            });
+    boolean listens = wakeup == Wakeup.NOTIFY || wakeup == Wakeup.NOTIFY_IN_TX;
     Outbox<Handle> outbox =
         Outbox.builder(storage, recording)
             .processorId("bench-latency")
             .batchSize(o.batch())
             .processInterval(wakeup.interval)
             .build();
-    AutoCloseable listener = wakeup == Wakeup.NOTIFY ? ours.listen(storage, outbox) : () -> {};
+    AutoCloseable listener = listens ? ours.listen(storage, outbox) : () -> {};
     try (outbox;
         listener) {
       outbox.start();

@@ -25,8 +25,23 @@ abstract class OurStorage {
   /** Creates the adapter's tables with its own {@code createSchema()}. */
   abstract void createSchema();
 
-  /** A storage; {@code notify} asks PostgreSQL's to signal LISTEN/NOTIFY on publish. */
-  abstract ProcessorStorage<Handle> storage(boolean notify);
+  /** How a storage signals LISTEN/NOTIFY on publish (PostgreSQL only; MySQL ignores it). */
+  enum Notify {
+    /** No signal. */
+    NONE,
+    /** The adapter's default: coalesced NOTIFYs on its own connection, after the publish. */
+    COALESCED,
+    /** pg_notify in the publishing transaction (the default before issue 17). */
+    IN_TRANSACTION
+  }
+
+  /** A storage with the adapter's defaults, except for how it notifies. */
+  abstract ProcessorStorage<Handle> storage(Notify notify);
+
+  /** A storage; {@code notify} asks for the default (coalesced) notification, else none. */
+  ProcessorStorage<Handle> storage(boolean notify) {
+    return storage(notify ? Notify.COALESCED : Notify.NONE);
+  }
 
   /** Whether the database can wake processors in other sessions (LISTEN/NOTIFY). */
   abstract boolean supportsNotify();
@@ -36,7 +51,14 @@ abstract class OurStorage {
    *
    * @return what stops it
    */
-  AutoCloseable listen(ProcessorStorage<Handle> storage, Outbox<Handle> outbox)
+  @SafeVarargs
+  final AutoCloseable listen(ProcessorStorage<Handle> storage, Outbox<Handle>... outboxes)
+      throws InterruptedException {
+    return listen(storage, java.util.List.of(outboxes));
+  }
+
+  /** Starts the wake-up listener for these outboxes and waits until it listens. */
+  AutoCloseable listen(ProcessorStorage<Handle> storage, java.util.List<Outbox<Handle>> outboxes)
       throws InterruptedException {
     throw new UnsupportedOperationException("no wake-up listener on this database");
   }
@@ -55,10 +77,15 @@ abstract class OurStorage {
     }
 
     @Override
-    ProcessorStorage<Handle> storage(boolean notify) {
+    ProcessorStorage<Handle> storage(Notify notify) {
       return PostgresStorage.builder(jdbi)
           .tableName(SqlDatabase.TABLE)
-          .notifyOnPublish(notify)
+          .notifyMode(
+              switch (notify) {
+                case NONE -> PostgresStorage.NotifyMode.NONE;
+                case COALESCED -> PostgresStorage.NotifyMode.COALESCED;
+                case IN_TRANSACTION -> PostgresStorage.NotifyMode.IN_TRANSACTION;
+              })
           .build();
     }
 
@@ -68,14 +95,12 @@ abstract class OurStorage {
     }
 
     @Override
-    AutoCloseable listen(ProcessorStorage<Handle> storage, Outbox<Handle> outbox)
+    AutoCloseable listen(ProcessorStorage<Handle> storage, java.util.List<Outbox<Handle>> outboxes)
         throws InterruptedException {
       PostgresWakeupListener listener =
-          PostgresWakeupListener.builder(url)
-              .channelOf((PostgresStorage) storage)
-              .build()
-              .register(outbox)
-              .start();
+          PostgresWakeupListener.builder(url).channelOf((PostgresStorage) storage).build();
+      outboxes.forEach(listener::register);
+      listener.start();
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (!listener.isListening()) {
         if (System.nanoTime() > deadline) {
@@ -99,7 +124,7 @@ abstract class OurStorage {
     }
 
     @Override
-    ProcessorStorage<Handle> storage(boolean notify) {
+    ProcessorStorage<Handle> storage(Notify notify) {
       return MySqlStorage.builder(jdbi).tableName(SqlDatabase.TABLE).build();
     }
 

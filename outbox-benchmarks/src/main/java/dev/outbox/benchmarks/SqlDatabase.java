@@ -82,6 +82,27 @@ abstract class SqlDatabase {
   }
 
   /**
+   * Writes message {@code i} alone in its own transaction on a connection of the pool, as a service
+   * writes one row per business transaction: one INSERT, one commit.
+   */
+  void insertOne(int i, byte[] payload) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      Object now = now();
+      try (PreparedStatement ps = c.prepareStatement(insertSql())) {
+        ps.setString(1, NAMESPACE);
+        ps.setBytes(2, key(i));
+        ps.setBytes(3, payload);
+        ps.setString(4, "{}");
+        ps.setObject(5, now);
+        ps.setObject(6, now);
+        ps.executeUpdate();
+      }
+      c.commit();
+    }
+  }
+
+  /**
    * One lease-limit iteration on this connection: claim up to {@code limit} rows for {@code
    * processor}, read them, then delete them by id, with nothing in between; the claim and the
    * delete are timed into {@code t}.

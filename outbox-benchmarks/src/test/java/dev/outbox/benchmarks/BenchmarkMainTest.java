@@ -26,6 +26,29 @@ class BenchmarkMainTest {
           "producer.outbox_publish",
           "producer.outbox_publish_nonotify",
           "producer.batched_insert",
+          "writers.insert.t1",
+          "writers.insert.t8",
+          "writers.insert.t32",
+          "writers.outbox.t1",
+          "writers.outbox.t8",
+          "writers.outbox.t32",
+          "writers.outbox_nonotify.t32",
+          "writers.outbox_notify_in_tx.t32",
+          "ratio.writers.outbox_over_insert.t1",
+          "ratio.writers.outbox_over_insert.t8",
+          "ratio.writers.outbox_over_insert.t32",
+          "ratio.writers.notify_in_tx_over_insert.t32",
+          "wal.outbox.publish",
+          "wal.outbox.drain",
+          "wal.plain.insert",
+          "wal.plain.delete_drain",
+          "ratio.wal.outbox_over_plain",
+          "sustained.r500.achieved",
+          "sustained.r500.p50",
+          "sustained.r500.p99",
+          "sustained.r2000.achieved",
+          "sustained.r2000.p99",
+          "sustained.r2000.table_kib",
           "limit.lease.p1",
           "limit.lease.p2",
           "limit.lease.p4",
@@ -38,6 +61,8 @@ class BenchmarkMainTest {
           "gruelbox.drain.p4",
           "latency.notify.p50",
           "latency.notify.p99",
+          "latency.notify_in_tx.p50",
+          "latency.notify_in_tx.p99",
           "latency.wake.p50",
           "latency.wake.p99",
           "latency.poll_100ms.p50",
@@ -85,7 +110,9 @@ class BenchmarkMainTest {
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     int status =
         BenchmarkMain.run(
-            new String[] {"--db", "mysql", "--quick", "--only", "producer,limits,drain,roundtrips"},
+            new String[] {
+              "--db", "mysql", "--quick", "--only", "producer,writers,limits,drain,roundtrips"
+            },
             System.getenv(),
             out);
     String printed = bytes.toString(StandardCharsets.UTF_8);
@@ -97,6 +124,9 @@ class BenchmarkMainTest {
         List.of(
             "producer.outbox_publish",
             "producer.batched_insert",
+            "writers.insert.t32",
+            "writers.outbox.t32",
+            "ratio.writers.outbox_over_insert.t32",
             "limit.lease.p1",
             "limit.delete.p1",
             "drain.p1",

@@ -1,0 +1,203 @@
+package dev.outbox.benchmarks;
+
+import dev.outbox.Message;
+import dev.outbox.Outbox;
+import dev.outbox.ProcessorStorage;
+import dev.outbox.Publisher;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Sustained load: 8 writer threads offer a fixed rate, one message per transaction, while two
+ * outboxes built with their defaults run {@code start()}ed over the default storage (coalesced
+ * NOTIFY), woken by one {@code PostgresWakeupListener} as documented. Measures the achieved rate,
+ * commit-to-publish percentiles, the backlog's maximum (committed minus published, sampled every 10
+ * ms) and, at the end, the table's dead tuples and size.
+ */
+final class SustainedBench {
+
+  static final int WRITERS = 8;
+  static final int PROCESSORS = 2;
+
+  /** One rate's outcome. */
+  record Result(
+      int rate,
+      double achieved,
+      double p50,
+      double p99,
+      long backlogMax,
+      long backlogEnd,
+      long deadTuples,
+      long liveTuples,
+      long tableBytes,
+      long autovacuums) {
+
+    /** Bounded: the backlog never held more than a second of messages and ended small. */
+    boolean bounded() {
+      return backlogMax <= Math.max(rate, 100) && backlogEnd <= Math.max(rate / 10, 10);
+    }
+  }
+
+  private final OurStorage ours;
+  private final SqlDatabase db;
+  private final byte[] payload;
+
+  SustainedBench(OurStorage ours, SqlDatabase db, byte[] payload) {
+    this.ours = ours;
+    this.db = db;
+    this.payload = payload;
+  }
+
+  Result run(int rate, Duration duration) throws Exception {
+    // A new table, so its statistics (dead tuples, autovacuum runs) are this run's alone.
+    db.execute(
+        "DROP TABLE IF EXISTS " + SqlDatabase.TABLE + ", " + SqlDatabase.TABLE + "_dead_letters");
+    ours.createSchema();
+    int total = (int) Math.max(1, (long) rate * duration.toMillis() / 1000);
+    long[] committedAt = new long[total];
+    long[] publishedAt = new long[total];
+    LongAdder published = new LongAdder();
+    AtomicLong committed = new AtomicLong();
+    Publisher recording =
+        entries -> {
+          long now = System.nanoTime();
+          for (var e : entries) {
+            byte[] key = e.message().key();
+            publishedAt[
+                    Integer.parseInt(
+                        new String(key, 1, key.length - 1, StandardCharsets.US_ASCII))] =
+                now;
+          }
+          published.add(entries.size());
+        };
+    ProcessorStorage<Handle> storage = ours.storage(OurStorage.Notify.COALESCED);
+    List<Outbox<Handle>> outboxes = new ArrayList<>();
+    for (int i = 0; i < PROCESSORS; i++) {
+      outboxes.add(Outbox.builder(storage, recording).processorId("bench-sustained-" + i).build());
+    }
+    AutoCloseable listener = ours.listen(storage, outboxes);
+    try (listener) {
+      outboxes.forEach(Outbox::start);
+      Thread.sleep(50);
+      AtomicInteger next = new AtomicInteger();
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      long start = System.nanoTime() + 1_000_000;
+      double nanosPerMessage = 1e9 / rate;
+      List<Thread> threads = new ArrayList<>();
+      for (int p = 0; p < WRITERS; p++) {
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    int seq;
+                    while ((seq = next.getAndIncrement()) < total) {
+                      long due = start + (long) (seq * nanosPerMessage);
+                      long wait;
+                      while ((wait = due - System.nanoTime()) > 0) {
+                        LockSupport.parkNanos(wait);
+                      }
+                      Message m =
+                          Message.builder()
+                              .namespace(SqlDatabase.NAMESPACE)
+                              .key(SqlDatabase.key(seq))
+                              .payload(payload)
+                              .build();
+                      ours.jdbi.useTransaction(h -> outboxes.get(0).publish(h, m));
+                      committedAt[seq] = System.nanoTime();
+                      committed.incrementAndGet();
+                    }
+                  } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                  }
+                },
+                "bench-sustained-writer-" + p);
+        threads.add(t);
+        t.start();
+      }
+      long backlogMax = 0;
+      while (threads.stream().anyMatch(Thread::isAlive)) {
+        backlogMax = Math.max(backlogMax, committed.get() - published.sum());
+        Thread.sleep(10);
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      if (failure.get() != null) {
+        throw new IllegalStateException("a sustained-load writer failed", failure.get());
+      }
+      long backlogEnd = committed.get() - published.sum();
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (published.sum() < total) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "sustained "
+                  + rate
+                  + " msgs/s: only "
+                  + published.sum()
+                  + " of "
+                  + total
+                  + " published 30 s after the writers stopped");
+        }
+        backlogMax = Math.max(backlogMax, committed.get() - published.sum());
+        Thread.sleep(5);
+      }
+      long lastPublish = Arrays.stream(publishedAt).max().orElse(start);
+      double achieved = Bench.rate(total, lastPublish - start);
+      long[] latencies = new long[total];
+      for (int i = 0; i < total; i++) {
+        latencies[i] = Math.max(0, publishedAt[i] - committedAt[i]);
+      }
+      Arrays.sort(latencies);
+      long[] stats = tableStats();
+      return new Result(
+          rate,
+          achieved,
+          Figure.percentile(latencies, total, 50) / 1e6,
+          Figure.percentile(latencies, total, 99) / 1e6,
+          backlogMax,
+          backlogEnd,
+          stats[0],
+          stats[1],
+          stats[2],
+          stats[3]);
+    } finally {
+      outboxes.forEach(Outbox::close);
+    }
+  }
+
+  /** {dead tuples, live tuples, total relation bytes, autovacuum runs} of the outbox table. */
+  private long[] tableStats() throws Exception {
+    // A backend flushes its table statistics at a transaction's end at most once a second, or
+    // when idle for 10 s, or when it exits: close the pool's idle connections so the figures are
+    // complete, then give the server a moment.
+    if (db.ds instanceof com.zaxxer.hikari.HikariDataSource hikari) {
+      hikari.getHikariPoolMXBean().softEvictConnections();
+    }
+    Thread.sleep(1_100);
+    try (Connection c = db.ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT n_dead_tup, n_live_tup, pg_total_relation_size(relid), autovacuum_count"
+                    + " FROM pg_stat_user_tables WHERE relid = CAST(? AS regclass)")) {
+      ps.setString(1, SqlDatabase.TABLE);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalStateException("no statistics for " + SqlDatabase.TABLE);
+        }
+        return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)};
+      }
+    }
+  }
+}
