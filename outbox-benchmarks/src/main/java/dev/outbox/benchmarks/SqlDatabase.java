@@ -15,8 +15,12 @@ import javax.sql.DataSource;
  */
 abstract class SqlDatabase {
 
-  /** The outbox table every figure of ours and every plain-SQL loop uses. */
-  static final String TABLE = "benchmarks_outbox";
+  /**
+   * The outbox table every figure of ours and every plain-SQL loop uses: {@code benchmarks_outbox},
+   * or the system property {@code outbox.bench.table}, so that two benchmarks on one shared server
+   * need not share a table (or a NOTIFY channel, which follows the table name).
+   */
+  static final String TABLE = System.getProperty("outbox.bench.table", "benchmarks_outbox");
 
   /** The namespace of every benchmark message. */
   static final String NAMESPACE = "bench";
