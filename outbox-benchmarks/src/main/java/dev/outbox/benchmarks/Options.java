@@ -26,7 +26,8 @@ record Options(
     List<Integer> writerThreads,
     Duration writerDuration,
     List<Integer> sustainedRates,
-    Duration sustainedDuration) {
+    Duration sustainedDuration,
+    String sustainedTableOptions) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
@@ -68,6 +69,8 @@ record Options(
           "  --sustained-rates LIST   offered loads of the sustained runs, msgs/s (default"
               + " 500,1000,2000,4000)",
           "  --sustained-seconds S    length of each sustained run (default 60)",
+          "  --sustained-table-options OPTS  also run each sustained rate on a table with ALTER TABLE"
+              + " ... SET (OPTS), e.g. autovacuum_vacuum_scale_factor=0 (PostgreSQL)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
           "  --only LIST              run only these parts: producer,writers,limits,drain,wal,"
               + "gruelbox,latency,sustained,roundtrips (MySQL)",
@@ -108,6 +111,7 @@ record Options(
     Duration writerDuration = quick ? Duration.ofMillis(400) : Duration.ofSeconds(5);
     List<Integer> sustainedRates = quick ? List.of(500, 2000) : List.of(500, 1000, 2000, 4000);
     Duration sustainedDuration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(60);
+    String sustainedTableOptions = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -159,6 +163,14 @@ record Options(
         case "--sustained-rates":
           sustainedRates = rateList(value(args, ++i, a), a);
           break;
+        case "--sustained-table-options":
+          sustainedTableOptions = value(args, ++i, a);
+          if (!sustainedTableOptions.matches(
+              "[a-z_]+\\s*=\\s*[0-9.]+(\\s*,\\s*[a-z_]+\\s*=\\s*[0-9.]+)*")) {
+            throw new IllegalArgumentException(
+                a + " is '" + sustainedTableOptions + "'; expected name=number[,name=number...]");
+          }
+          break;
         case "--sustained-seconds":
           sustainedDuration = Duration.ofMillis((long) (doubleValue(args, ++i, a) * 1000));
           break;
@@ -193,7 +205,8 @@ record Options(
         writerThreads,
         writerDuration,
         sustainedRates,
-        sustainedDuration);
+        sustainedDuration,
+        sustainedTableOptions);
   }
 
   /** Whether a part of the benchmark runs. */

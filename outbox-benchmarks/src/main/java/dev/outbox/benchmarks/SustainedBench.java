@@ -61,10 +61,21 @@ final class SustainedBench {
   }
 
   Result run(int rate, Duration duration) throws Exception {
+    return run(rate, duration, null);
+  }
+
+  /**
+   * One rate; {@code tableOptions} (e.g. {@code autovacuum_vacuum_scale_factor=0}), when not null,
+   * are set on the fresh table with {@code ALTER TABLE ... SET (...)} before the run.
+   */
+  Result run(int rate, Duration duration, String tableOptions) throws Exception {
     // A new table, so its statistics (dead tuples, autovacuum runs) are this run's alone.
     db.execute(
         "DROP TABLE IF EXISTS " + SqlDatabase.TABLE + ", " + SqlDatabase.TABLE + "_dead_letters");
     ours.createSchema();
+    if (tableOptions != null) {
+      db.execute("ALTER TABLE " + SqlDatabase.TABLE + " SET (" + tableOptions + ")");
+    }
     int total = (int) Math.max(1, (long) rate * duration.toMillis() / 1000);
     long[] committedAt = new long[total];
     long[] publishedAt = new long[total];
