@@ -77,7 +77,10 @@ public final class TestDatabases {
   public static synchronized TestDatabase postgres() {
     if (postgres == null) {
       postgres = resolvePostgres(System.getenv(POSTGRES_URL_ENV), dockerAvailable());
-      LOG.info("PostgreSQL for tests: {}", postgres.description());
+      LOG.info(
+          "PostgreSQL for tests: {}{}",
+          postgres.description(),
+          postgres.source() == Source.EMBEDDED ? " (" + POSTGRES_URL_ENV + " not set)" : "");
     }
     return postgres;
   }
@@ -172,8 +175,7 @@ public final class TestDatabases {
             url,
             Source.EMBEDDED,
             String.format(
-                "embedded PostgreSQL %s at %s (started in %.1f s; no %s given)",
-                version, url, seconds, POSTGRES_URL_ENV));
+                "embedded PostgreSQL %s at %s, started in %.1f s", version, url, seconds));
     return embeddedPostgres;
   }
 
@@ -189,7 +191,10 @@ public final class TestDatabases {
   public static synchronized TestDatabase mysql() {
     if (mysql == null) {
       mysql = resolveMysql(System.getenv(MYSQL_URL_ENV), dockerAvailable());
-      LOG.info("MySQL/MariaDB for tests: {}", mysql.description());
+      LOG.info(
+          "MySQL/MariaDB for tests: {}{}",
+          mysql.description(),
+          mysql.source() == Source.EMBEDDED ? " (" + MYSQL_URL_ENV + " not set)" : "");
     }
     return mysql;
   }
@@ -249,9 +254,7 @@ public final class TestDatabases {
           new TestDatabase(
               url,
               Source.EMBEDDED,
-              String.format(
-                  "embedded MariaDB %s at %s (started in %.1f s; no %s given)",
-                  version, url, seconds, MYSQL_URL_ENV));
+              String.format("embedded MariaDB %s at %s, started in %.1f s", version, url, seconds));
       return embeddedMariaDb;
     } catch (Exception e) {
       mariaDbFailure =
