@@ -43,6 +43,24 @@ class TestDatabasesTest {
   }
 
   @Test
+  void postgresFollowsTheEnvironment() throws Exception {
+    // .ci/run runs this twice: with OUTBOX_TEST_POSTGRES_URL set, and with it unset.
+    String given = System.getenv(TestDatabases.POSTGRES_URL_ENV);
+    Source expected =
+        given != null && !given.isBlank()
+            ? Source.GIVEN_URL
+            : TestDatabases.dockerAvailable() ? Source.TESTCONTAINERS : Source.EMBEDDED;
+
+    TestDatabase db = TestDatabases.postgres();
+
+    assertThat(db.source()).isEqualTo(expected);
+    assertThat(TestDatabases.postgres()).isSameAs(db);
+    try (Connection c = db.connect()) {
+      assertThat(c.isValid(5)).isTrue();
+    }
+  }
+
+  @Test
   void theEmbeddedPostgresIsStartedOncePerJvm() {
     assertThat(TestDatabases.embeddedPostgres()).isSameAs(TestDatabases.embeddedPostgres());
     assertThat(TestDatabases.resolvePostgres("  ", false))
