@@ -122,8 +122,8 @@ public final class TestDatabases {
               + " but "
               + product
               + " cannot be reached there: "
-              + e.getMessage()
-              + ". Start that server, fix the URL, or unset "
+              + e.getMessage().replaceAll("[.\\s]+$", "")
+              + ". Start that server, fix the URL, or leave out "
               + what
               + " to use "
               + (product.equals("PostgreSQL") ? "an embedded PostgreSQL" : "an embedded MariaDB"),
