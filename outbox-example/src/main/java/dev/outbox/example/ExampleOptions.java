@@ -7,10 +7,11 @@ import java.util.TreeMap;
 
 /**
  * The example's options, from {@code --name=value} arguments, with defaults that need nothing but a
- * reachable PostgreSQL.
+ * JDK and Maven.
  *
- * @param jdbcUrl the database ({@code --jdbc-url}, else {@code OUTBOX_EXAMPLE_JDBC_URL}, else a
- *     local server)
+ * @param jdbcUrl the database ({@code --jdbc-url}, else {@code OUTBOX_EXAMPLE_JDBC_URL}); null for
+ *     an embedded PostgreSQL started for the run
+ * @param jdbcUrlSource where {@code jdbcUrl} came from, for messages; null with it
  * @param sqsEndpoint an SQS endpoint ({@code --sqs-endpoint}); null to start ElasticMQ in-process
  * @param orders how many order transactions to run, rolled-back ones included
  * @param rate orders per second across all producers
@@ -19,10 +20,13 @@ import java.util.TreeMap;
  * @param batchSize the processors' batch size
  * @param rollbackEvery every n-th transaction rolls back on purpose (0: none)
  * @param timeoutSeconds how long to wait for the queue to deliver everything after the last order
+ * @param warmUpSeconds at most how long to warm up the in-process ElasticMQ before the timed run
+ *     (0: not)
  * @param quiet no progress lines
  */
 record ExampleOptions(
     String jdbcUrl,
+    String jdbcUrlSource,
     String sqsEndpoint,
     int orders,
     int rate,
@@ -31,9 +35,9 @@ record ExampleOptions(
     int batchSize,
     int rollbackEvery,
     int timeoutSeconds,
+    int warmUpSeconds,
     boolean quiet) {
 
-  static final String DEFAULT_JDBC_URL = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
   static final String ENV_JDBC_URL = "OUTBOX_EXAMPLE_JDBC_URL";
 
   static final String USAGE =
@@ -42,9 +46,7 @@ record ExampleOptions(
           "usage: OrderServiceExample [--name=value ...]",
           "  --jdbc-url=URL         PostgreSQL (default: $"
               + ENV_JDBC_URL
-              + " or "
-              + DEFAULT_JDBC_URL
-              + ")",
+              + ", else an embedded PostgreSQL)",
           "  --sqs-endpoint=URL     an SQS endpoint (default: an ElasticMQ started in-process)",
           "  --orders=N             order transactions to run (default 1000)",
           "  --rate=N               orders per second (default 200)",
@@ -53,6 +55,7 @@ record ExampleOptions(
           "  --batch-size=N         processor batch size (default 100)",
           "  --rollback-every=N     roll back every N-th transaction on purpose (default 10; 0 = never)",
           "  --timeout-seconds=N    wait for delivery after the last order (default 60)",
+          "  --warm-up-seconds=N    at most this long warming up the in-process ElasticMQ (default 10; 0 = no)",
           "  --quiet                no progress lines");
 
   static ExampleOptions parse(String[] args, Map<String, String> env) {
@@ -71,8 +74,14 @@ record ExampleOptions(
       }
     }
     String url = given.remove("jdbc-url");
-    if (url == null) {
-      url = env.getOrDefault(ENV_JDBC_URL, DEFAULT_JDBC_URL);
+    String urlSource = url == null ? null : "--jdbc-url";
+    if (url != null && url.isBlank()) {
+      errors.add(
+          "--jdbc-url is empty; give a JDBC URL, or leave it out for an embedded PostgreSQL");
+    }
+    if (url == null && env.get(ENV_JDBC_URL) != null && !env.get(ENV_JDBC_URL).isBlank()) {
+      url = env.get(ENV_JDBC_URL); // set but empty counts as not set, as in the shell
+      urlSource = ENV_JDBC_URL;
     }
     String sqs = given.remove("sqs-endpoint");
     int orders = number(given, "orders", 1000, 1, 10_000_000, errors);
@@ -82,12 +91,24 @@ record ExampleOptions(
     int batchSize = number(given, "batch-size", 100, 1, 10_000, errors);
     int rollbackEvery = number(given, "rollback-every", 10, 0, Integer.MAX_VALUE, errors);
     int timeout = number(given, "timeout-seconds", 60, 1, 3600, errors);
+    int warmUp = number(given, "warm-up-seconds", 10, 0, 600, errors);
     given.keySet().forEach(k -> errors.add("unknown option --" + k));
     if (!errors.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", errors) + "\n" + USAGE);
     }
     return new ExampleOptions(
-        url, sqs, orders, rate, producers, processors, batchSize, rollbackEvery, timeout, quiet);
+        url,
+        urlSource,
+        sqs,
+        orders,
+        rate,
+        producers,
+        processors,
+        batchSize,
+        rollbackEvery,
+        timeout,
+        warmUp,
+        quiet);
   }
 
   private static int number(

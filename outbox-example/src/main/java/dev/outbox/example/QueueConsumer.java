@@ -4,6 +4,7 @@ import dev.outbox.sqs.SqsMessages;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -14,8 +15,8 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
 /**
- * What the downstream service does: long-polls the queue, deduplicates by outbox entry id, and
- * records when each order arrived.
+ * What the downstream service does: long-polls the queue, deduplicates by the outbox message id
+ * (unique beyond one outbox table, unlike the entry id), and records when each order arrived.
  */
 final class QueueConsumer implements AutoCloseable {
 
@@ -31,7 +32,7 @@ final class QueueConsumer implements AutoCloseable {
   /** Order id → System.nanoTime() at first receipt. */
   final Map<Long, Long> consumedAt = new ConcurrentHashMap<>();
 
-  private final Map<Long, Boolean> seenEntries = new ConcurrentHashMap<>();
+  private final Map<UUID, Boolean> seenMessages = new ConcurrentHashMap<>();
   private final AtomicInteger duplicates = new AtomicInteger();
   private final AtomicInteger foreign = new AtomicInteger();
 
@@ -93,8 +94,8 @@ final class QueueConsumer implements AutoCloseable {
       foreign.incrementAndGet(); // left over from an earlier run on a shared queue
       return;
     }
-    if (seenEntries.putIfAbsent(SqsMessages.entryId(m), Boolean.TRUE) != null) {
-      duplicates.incrementAndGet(); // at-least-once: the same outbox entry delivered again
+    if (seenMessages.putIfAbsent(SqsMessages.messageId(m), Boolean.TRUE) != null) {
+      duplicates.incrementAndGet(); // at-least-once: the same outbox message delivered again
       return;
     }
     consumedAt.putIfAbsent(Long.parseLong(order.group(1)), now);
