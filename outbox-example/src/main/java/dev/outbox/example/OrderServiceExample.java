@@ -7,11 +7,13 @@ import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxListener;
 import dev.outbox.OutboxStats;
+import dev.outbox.micrometer.OutboxMetrics;
 import dev.outbox.postgres.PostgresStorage;
 import dev.outbox.postgres.PostgresWakeupListener;
 import dev.outbox.sqs.SqsPublisher;
 import dev.outbox.testing.TestDatabase;
 import dev.outbox.testing.TestDatabases;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,14 +156,23 @@ public final class OrderServiceExample {
             }
           };
       List<Outbox<Handle>> processors = new ArrayList<>();
+      // Micrometer meters (outbox-micrometer) on every processor, beside our own listener.
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      List<OutboxMetrics> metrics = new ArrayList<>();
+      String meters = "";
       for (int i = 0; i < options.processors(); i++) {
-        processors.add(
-            Outbox.builder(storage, publisher)
+        OutboxMetrics m = OutboxMetrics.builder(registry, "example-" + i).build();
+        metrics.add(m);
+        Outbox<Handle> o =
+            Outbox.builder(storage, m.instrument(publisher))
                 .processorId("example-" + i + "-" + runId.substring(0, 8))
                 .batchSize(options.batchSize())
                 .processInterval(Duration.ofSeconds(2)) // the fallback; NOTIFY does the waking
                 .listener(counting)
-                .build());
+                .listener(m)
+                .build();
+        processors.add(o);
+        m.monitor(o);
       }
       PostgresWakeupListener wakeup =
           PostgresWakeupListener.builder(database.url()).channelOf(storage).build();
@@ -187,6 +198,9 @@ public final class OrderServiceExample {
       } finally {
         // Whatever failed above, no thread of ours outlives the run.
         progress.stop();
+        metrics.forEach(OutboxMetrics::refreshStats);
+        meters = registry.getMetersAsString(); // before close() takes the gauges away
+        metrics.forEach(OutboxMetrics::close);
         processors.forEach(Outbox::close);
         wakeup.close();
         consumer.close();
@@ -209,8 +223,19 @@ public final class OrderServiceExample {
               publisher.callMillis(),
               publisher.meanCallSize());
       report.print(out);
+      printMeters(out, meters);
       return report;
     }
+  }
+
+  /**
+   * The outbox's Micrometer meters as a registry exported them at the end of the run: what a
+   * newcomer would put on a dashboard (see the README's meter table).
+   */
+  private static void printMeters(PrintStream out, String meters) {
+    out.println();
+    out.println("=== metrics (outbox-micrometer, per processor) ===");
+    meters.lines().filter(l -> l.startsWith("outbox.")).forEach(out::println);
   }
 
   /** Writes the poison messages, each in a transaction of its own, as any producer would. */

@@ -84,7 +84,11 @@ class OrderServiceExampleTest {
             "commit-to-handoff latency",
             "commit-to-consume latency",
             "dead letters                1",
-            " order-audit, 1 attempt(s): ");
+            " order-audit, 1 attempt(s): ",
+            "=== metrics (outbox-micrometer, per processor) ===",
+            "outbox.messages.published(COUNTER)",
+            "outbox.messages.dead.lettered(COUNTER)",
+            "outbox.entries.pending(GAUGE)");
     return printed;
   }
 
