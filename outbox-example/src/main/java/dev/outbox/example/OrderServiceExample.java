@@ -7,6 +7,8 @@ import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxListener;
 import dev.outbox.OutboxStats;
+import dev.outbox.Publisher;
+import dev.outbox.kafka.KafkaPublisher;
 import dev.outbox.micrometer.OutboxMetrics;
 import dev.outbox.postgres.PostgresStorage;
 import dev.outbox.postgres.PostgresWakeupListener;
@@ -22,23 +24,33 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * An order service wired the way a production service would be: orders and their {@code
  * order-created} messages written in one PostgreSQL transaction, two Outbox processors woken by
- * LISTEN/NOTIFY publishing to SQS, and a consumer that checks every committed order arrived and no
- * rolled-back one did. With no database given it starts an embedded PostgreSQL, so that a JDK and
- * Maven are all it needs.
+ * LISTEN/NOTIFY publishing to SQS (or, with {@code --broker=kafka}, to Kafka), and a consumer that
+ * checks every committed order arrived and no rolled-back one did. With no database given it starts
+ * an embedded PostgreSQL, so that a JDK and Maven are all it needs.
  *
  * <p>Run it with {@code mvn -B -q install -DskipTests && mvn -B -q -pl outbox-example exec:java};
  * pass options with {@code -Dexec.args="--orders=5000 --rate=300"}.
  */
 public final class OrderServiceExample {
 
-  /** The namespace of the poison messages, routed to a queue that does not exist. */
+  /**
+   * The namespace of the poison messages: routed to an SQS queue that does not exist, and to no
+   * Kafka topic at all; both fail it permanently.
+   */
   static final String POISON_NAMESPACE = "order-audit";
+
+  /** The Kafka topic of the order-created messages, created (if missing) before publishing. */
+  static final String KAFKA_TOPIC = "outbox-example-orders";
+
+  /** Partitions of the Kafka topic when the example creates it. */
+  static final int KAFKA_PARTITIONS = 4;
 
   /** How many poison messages each run writes, to show a dead letter. */
   static final int POISON_MESSAGES = 1;
@@ -68,7 +80,17 @@ public final class OrderServiceExample {
       System.exit(2);
       return;
     }
-    ExampleReport report = run(options, database, System.out);
+    ExampleReport report;
+    try {
+      report = run(options, database, System.out);
+    } catch (LocalKafka.UnreachableException e) {
+      System.err.printf(
+          "%s%nStart it, or give no --kafka-bootstrap: with --broker=kafka the example then starts"
+              + " a Kafka broker in-process.%n",
+          e.getMessage());
+      System.exit(2);
+      return;
+    }
     System.exit(report.ok() ? 0 : 1);
   }
 
@@ -92,12 +114,11 @@ public final class OrderServiceExample {
   static ExampleReport run(ExampleOptions options, TestDatabase database, PrintStream out)
       throws Exception {
     String runId = UUID.randomUUID().toString();
-    try (HikariDataSource pool = pool(options, database.url());
-        LocalSqs sqs = new LocalSqs(options.sqsEndpoint())) {
+    List<AutoCloseable> brokerSide = new ArrayList<>(); // closed last, in reverse order
+    try (HikariDataSource pool = pool(options, database.url())) {
       Jdbi jdbi = Jdbi.create(pool);
       PostgresStorage storage = PostgresStorage.builder(jdbi).tableName("example_outbox").build();
       prepareTables(jdbi, storage);
-      String queueUrl = sqs.queue("order-created");
 
       out.printf(
           "database: %s%s%n",
@@ -105,20 +126,58 @@ public final class OrderServiceExample {
           database.source() == TestDatabase.Source.EMBEDDED
               ? " (no --jdbc-url or " + ExampleOptions.ENV_JDBC_URL + " given)"
               : "");
-      out.printf(
-          "SQS: %s%s, queue %s%n",
-          sqs.endpoint(),
-          sqs.inProcess()
-              ? " (ElasticMQ started in-process; pass --sqs-endpoint for a real one)"
-              : "",
-          queueUrl);
-      if (sqs.inProcess() && options.warmUpSeconds() > 0) {
-        long t0 = System.nanoTime();
-        int requests = sqs.warmUp(900, Duration.ofSeconds(options.warmUpSeconds()));
+      Publisher brokerPublisher;
+      Supplier<OrderConsumer> newConsumer;
+      if (options.broker() == ExampleOptions.Broker.KAFKA) {
+        LocalKafka kafka = new LocalKafka(options.kafkaBootstrap());
+        brokerSide.add(kafka);
+        int partitions = kafka.topic(KAFKA_TOPIC, KAFKA_PARTITIONS);
         out.printf(
-            "warmed up the in-process ElasticMQ with %d requests in %.1f s (not timed; the outbox"
-                + " is not warmed)%n",
-            requests, (System.nanoTime() - t0) / 1e9);
+            "Kafka: %s%s, topic %s (%d partitions)%n",
+            kafka.bootstrapServers(),
+            kafka.inProcess()
+                ? " (KRaft broker started in-process; pass --kafka-bootstrap for a real one)"
+                : "",
+            KAFKA_TOPIC,
+            partitions);
+        // Poison: a namespace with no route. KafkaPublisher fails such an entry permanently, so
+        // the outbox dead-letters it at once instead of retrying it forever; the report shows it.
+        KafkaPublisher kafkaPublisher =
+            KafkaPublisher.builder(kafka.producerConfig())
+                .routes(Map.of(OrderProducers.NAMESPACE, KAFKA_TOPIC))
+                .build();
+        brokerSide.add(kafkaPublisher);
+        brokerPublisher = kafkaPublisher;
+        newConsumer = () -> new TopicConsumer(kafka.bootstrapServers(), KAFKA_TOPIC, runId);
+      } else {
+        LocalSqs sqs = new LocalSqs(options.sqsEndpoint());
+        brokerSide.add(sqs);
+        String queueUrl = sqs.queue("order-created");
+        out.printf(
+            "SQS: %s%s, queue %s%n",
+            sqs.endpoint(),
+            sqs.inProcess()
+                ? " (ElasticMQ started in-process; pass --sqs-endpoint for a real one)"
+                : "",
+            queueUrl);
+        if (sqs.inProcess() && options.warmUpSeconds() > 0) {
+          long t0 = System.nanoTime();
+          int requests = sqs.warmUp(900, Duration.ofSeconds(options.warmUpSeconds()));
+          out.printf(
+              "warmed up the in-process ElasticMQ with %d requests in %.1f s (not timed; the"
+                  + " outbox is not warmed)%n",
+              requests, (System.nanoTime() - t0) / 1e9);
+        }
+        // Poison: a namespace routed to a queue that does not exist. SQS refuses it for good, so
+        // the outbox dead-letters it at once instead of retrying it forever; the report shows it.
+        String missingQueueUrl =
+            queueUrl.substring(0, queueUrl.lastIndexOf('/') + 1) + "no-such-queue-" + runId;
+        brokerPublisher =
+            SqsPublisher.builder(sqs.client())
+                .routes(
+                    Map.of(OrderProducers.NAMESPACE, queueUrl, POISON_NAMESPACE, missingQueueUrl))
+                .build();
+        newConsumer = () -> new QueueConsumer(sqs.client(), queueUrl, runId, 4);
       }
       out.printf(
           "running %d orders at %d/s with %d producers, %d processors (batch %d), every %s rolled back%n",
@@ -129,16 +188,7 @@ public final class OrderServiceExample {
           options.batchSize(),
           options.rollbackEvery() == 0 ? "none" : options.rollbackEvery() + "th");
 
-      // Poison: a namespace routed to a queue that does not exist. SQS refuses it for good, so the
-      // outbox dead-letters it at once instead of retrying it forever; the report shows it.
-      String missingQueueUrl =
-          queueUrl.substring(0, queueUrl.lastIndexOf('/') + 1) + "no-such-queue-" + runId;
-      TimedPublisher publisher =
-          new TimedPublisher(
-              SqsPublisher.builder(sqs.client())
-                  .routes(
-                      Map.of(OrderProducers.NAMESPACE, queueUrl, POISON_NAMESPACE, missingQueueUrl))
-                  .build());
+      TimedPublisher publisher = new TimedPublisher(brokerPublisher);
       AtomicLong published = new AtomicLong();
       Map<Long, Long> publishedAt = new ConcurrentHashMap<>();
       OutboxListener counting =
@@ -178,7 +228,7 @@ public final class OrderServiceExample {
           PostgresWakeupListener.builder(database.url()).channelOf(storage).build();
       long start = System.nanoTime();
       OrderProducers producers = new OrderProducers(jdbi, processors.get(0), options, runId);
-      QueueConsumer consumer = new QueueConsumer(sqs.client(), queueUrl, runId, 4);
+      OrderConsumer consumer = newConsumer.get();
       Progress progress =
           new Progress(
               out, options.quiet(), start, producers, published, consumer, processors.get(0));
@@ -225,6 +275,10 @@ public final class OrderServiceExample {
       report.print(out);
       printMeters(out, meters);
       return report;
+    } finally {
+      for (int i = brokerSide.size() - 1; i >= 0; i--) {
+        brokerSide.get(i).close();
+      }
     }
   }
 
@@ -257,7 +311,7 @@ public final class OrderServiceExample {
     }
   }
 
-  private static boolean allArrived(OrderProducers producers, QueueConsumer consumer) {
+  private static boolean allArrived(OrderProducers producers, OrderConsumer consumer) {
     return consumer.consumedAt.keySet().containsAll(producers.committedAt.keySet());
   }
 
@@ -293,7 +347,7 @@ public final class OrderServiceExample {
     private final long start;
     private final OrderProducers producers;
     private final AtomicLong published;
-    private final QueueConsumer consumer;
+    private final OrderConsumer consumer;
     private final Outbox<Handle> outbox;
     private Thread thread;
     private volatile boolean stopped;
@@ -304,7 +358,7 @@ public final class OrderServiceExample {
         long start,
         OrderProducers producers,
         AtomicLong published,
-        QueueConsumer consumer,
+        OrderConsumer consumer,
         Outbox<Handle> outbox) {
       this.out = out;
       this.quiet = quiet;

@@ -55,7 +55,42 @@ class OrderServiceExampleTest {
         .contains("database: embedded PostgreSQL 17.", "no --jdbc-url or OUTBOX_EXAMPLE_JDBC_URL");
   }
 
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void withBrokerKafkaItPublishesToAnInProcessKafkaAndDeadLettersThePoison() throws Exception {
+    TestDatabase database = TestDatabases.postgres();
+    String[] args = java.util.Arrays.copyOf(SMALL_RUN, SMALL_RUN.length + 2);
+    args[SMALL_RUN.length] = "--broker";
+    args[SMALL_RUN.length + 1] = "kafka";
+    ExampleOptions options =
+        ExampleOptions.parse(args, Map.of(ExampleOptions.ENV_JDBC_URL, database.url()));
+    assertThat(options.broker()).isEqualTo(ExampleOptions.Broker.KAFKA);
+
+    String printed = runAndCheck(options, "KRaft broker started in-process");
+
+    assertThat(printed)
+        .contains("Kafka: 127.0.0.1:", "topic outbox-example-orders (4 partitions)")
+        .doesNotContain("ElasticMQ")
+        .contains("no Kafka topic is routed for namespace 'order-audit'");
+  }
+
+  @Test
+  void aGivenKafkaThatCannotBeReachedIsNamed() {
+    ExampleOptions options =
+        ExampleOptions.parse(
+            new String[] {"--broker=kafka", "--kafka-bootstrap=127.0.0.1:1"}, Map.of());
+
+    assertThatThrownBy(() -> new LocalKafka(options.kafkaBootstrap(), 2))
+        .isInstanceOf(LocalKafka.UnreachableException.class)
+        .hasMessageContaining("--kafka-bootstrap is 127.0.0.1:1")
+        .hasMessageContaining("Kafka cannot be reached there within 2 s");
+  }
+
   private static String runAndCheck(ExampleOptions options) throws Exception {
+    return runAndCheck(options, "ElasticMQ started in-process");
+  }
+
+  private static String runAndCheck(ExampleOptions options, String brokerLine) throws Exception {
     ByteArrayOutputStream output = new ByteArrayOutputStream();
 
     ExampleReport report =
@@ -80,7 +115,7 @@ class OrderServiceExampleTest {
     assertThat(printed)
         .contains(
             "RESULT: OK",
-            "ElasticMQ started in-process",
+            brokerLine,
             "commit-to-handoff latency",
             "commit-to-consume latency",
             "dead letters                1",
@@ -134,5 +169,31 @@ class OrderServiceExampleTest {
         .hasMessageContaining("--rate is 'x', not a whole number")
         .hasMessageContaining("unknown option --nope")
         .hasMessageContaining("--jdbc-url is empty");
+    assertThatThrownBy(
+            () ->
+                ExampleOptions.parse(
+                    new String[] {"--broker", "rabbit", "--sqs-endpoint=http://x"}, Map.of()))
+        .hasMessageContaining("--broker is 'rabbit'; allowed sqs or kafka");
+    assertThatThrownBy(() -> ExampleOptions.parse(new String[] {"--kafka-bootstrap=h:1"}, Map.of()))
+        .hasMessageContaining("--kafka-bootstrap is given, but --broker is not kafka");
+    assertThatThrownBy(
+            () ->
+                ExampleOptions.parse(
+                    new String[] {"--broker=kafka", "--sqs-endpoint=http://x"}, Map.of()))
+        .hasMessageContaining("--sqs-endpoint is given, but --broker is not sqs");
+  }
+
+  @Test
+  void theBrokerIsSqsUnlessKafkaIsAskedForEitherWay() {
+    assertThat(ExampleOptions.parse(new String[0], Map.of()).broker())
+        .isEqualTo(ExampleOptions.Broker.SQS);
+    assertThat(ExampleOptions.parse(new String[] {"--broker=kafka"}, Map.of()).broker())
+        .isEqualTo(ExampleOptions.Broker.KAFKA);
+    ExampleOptions spaced =
+        ExampleOptions.parse(
+            new String[] {"--broker", "kafka", "--kafka-bootstrap", "k:9092", "--quiet"}, Map.of());
+    assertThat(spaced.broker()).isEqualTo(ExampleOptions.Broker.KAFKA);
+    assertThat(spaced.kafkaBootstrap()).isEqualTo("k:9092");
+    assertThat(spaced.quiet()).isTrue();
   }
 }
