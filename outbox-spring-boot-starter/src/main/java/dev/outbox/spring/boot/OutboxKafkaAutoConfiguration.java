@@ -5,18 +5,12 @@ import dev.outbox.kafka.KafkaPublisher;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
-import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
  * Auto-configures a {@link KafkaPublisher} as the outbox's publisher when outbox-kafka-publisher is
@@ -58,21 +52,9 @@ public class OutboxKafkaAutoConfiguration {
   }
 
   /** Matches when {@code outbox.kafka.topic} or {@code outbox.kafka.routes} is set. */
-  static final class KafkaRouting extends SpringBootCondition {
-    @Override
-    public ConditionOutcome getMatchOutcome(
-        ConditionContext context, AnnotatedTypeMetadata metadata) {
-      Binder binder = Binder.get(context.getEnvironment());
-      boolean topic =
-          binder.bind("outbox.kafka.topic", String.class).map(s -> !s.isBlank()).orElse(false);
-      boolean routes =
-          binder
-              .bind("outbox.kafka.routes", Bindable.mapOf(String.class, String.class))
-              .map((Map<String, String> m) -> !m.isEmpty())
-              .orElse(false);
-      return topic || routes
-          ? ConditionOutcome.match("outbox.kafka.topic or outbox.kafka.routes is set")
-          : ConditionOutcome.noMatch("neither outbox.kafka.topic nor outbox.kafka.routes is set");
+  static final class KafkaRouting extends PublisherRouting {
+    KafkaRouting() {
+      super("outbox.kafka.topic", "outbox.kafka.routes");
     }
   }
 }
