@@ -52,9 +52,16 @@ final class SystemClock implements Clock {
     return done;
   }
 
-  /** Ends the timer thread; pending waits never complete. */
+  /**
+   * Ends the timer thread, waiting (at most a second) until it has; pending waits never complete.
+   */
   void shutdown() {
     timer.shutdownNow();
+    try {
+      timer.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override

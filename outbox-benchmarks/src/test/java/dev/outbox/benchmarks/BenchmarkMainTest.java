@@ -2,8 +2,8 @@ package dev.outbox.benchmarks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.outbox.testing.TestDatabases;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -76,17 +76,13 @@ class BenchmarkMainTest {
 
   @Test
   void quickRunPrintsEveryFigureWithAPositiveValue() {
-    String url = System.getenv(URL_VARIABLE);
-    assumeTrue(
-        url != null && !url.isBlank(),
-        URL_VARIABLE
-            + " is not set: skipping the benchmark smoke test. Set it to a JDBC URL of a"
-            + " PostgreSQL database, e.g. jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+    // The URL in the environment, else a server TestDatabases starts: never skipped.
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.put(URL_VARIABLE, TestDatabases.postgres().url());
 
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    int status =
-        BenchmarkMain.run(new String[] {"--db", "postgres", "--quick"}, System.getenv(), out);
+    int status = BenchmarkMain.run(new String[] {"--db", "postgres", "--quick"}, env, out);
     String printed = bytes.toString(StandardCharsets.UTF_8);
     System.out.println(printed);
 
@@ -100,11 +96,8 @@ class BenchmarkMainTest {
 
   @Test
   void quickMySqlRunPrintsTheDrainAndLimitFigures() {
-    String url = System.getenv("OUTBOX_TEST_MYSQL_URL");
-    assumeTrue(
-        url != null && !url.isBlank(),
-        "OUTBOX_TEST_MYSQL_URL is not set: skipping the MySQL benchmark smoke test. Set it to a"
-            + " JDBC URL, e.g. jdbc:mysql://127.0.0.1:3306/test?user=root&password=");
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.put("OUTBOX_TEST_MYSQL_URL", TestDatabases.mysql().url());
 
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
@@ -113,7 +106,7 @@ class BenchmarkMainTest {
             new String[] {
               "--db", "mysql", "--quick", "--only", "producer,writers,limits,drain,roundtrips"
             },
-            System.getenv(),
+            env,
             out);
     String printed = bytes.toString(StandardCharsets.UTF_8);
     System.out.println(printed);

@@ -1,6 +1,9 @@
 package dev.outbox.example;
 
 import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -8,6 +11,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
  * The SQS side of the example: a client for the given endpoint, or an ElasticMQ server started
@@ -50,6 +56,51 @@ final class LocalSqs implements AutoCloseable {
 
   SqsAsyncClient client() {
     return client;
+  }
+
+  /**
+   * Exercises the in-process ElasticMQ (and this JVM's SDK client) with the calls the run makes, on
+   * a queue of its own, until they run compiled rather than interpreted. Cold, it answered in 40 ms
+   * at the median under the run's load on a 2-core machine; warm, in 10 ms; and the run is too
+   * short to get there on its own. Nothing of the outbox is warmed: it sends nothing here.
+   *
+   * @param requests how many requests to make (the 900 of the default are about 3 s on an idle
+   *     2-core machine)
+   * @param time how long to keep at it at most
+   * @return how many requests it made
+   */
+  int warmUp(int requests, Duration time) {
+    String queue = queue("warm-up");
+    long end = System.nanoTime() + time.toNanos();
+    int made = 0;
+    for (int i = 0; made < requests && System.nanoTime() < end; i++) {
+      List<SendMessageBatchRequestEntry> batch = new ArrayList<>();
+      for (int j = 0; j < 10; j++) {
+        batch.add(
+            SendMessageBatchRequestEntry.builder()
+                .id(Integer.toString(j))
+                .messageBody("warm-up " + i + "." + j)
+                .build());
+      }
+      client.sendMessageBatch(r -> r.queueUrl(queue).entries(batch)).join();
+      List<Message> received =
+          client.receiveMessage(r -> r.queueUrl(queue).maxNumberOfMessages(10)).join().messages();
+      made += 2;
+      if (!received.isEmpty()) {
+        List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
+        for (Message m : received) {
+          done.add(
+              DeleteMessageBatchRequestEntry.builder()
+                  .id(Integer.toString(done.size()))
+                  .receiptHandle(m.receiptHandle())
+                  .build());
+        }
+        client.deleteMessageBatch(r -> r.queueUrl(queue).entries(done)).join();
+        made++;
+      }
+    }
+    client.deleteQueue(r -> r.queueUrl(queue)).join();
+    return made + 1;
   }
 
   /** Creates the queue if missing and returns its URL. */

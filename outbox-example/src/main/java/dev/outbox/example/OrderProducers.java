@@ -10,6 +10,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -21,6 +23,14 @@ import org.jdbi.v3.core.Jdbi;
 final class OrderProducers {
 
   static final String NAMESPACE = "order-created";
+
+  private static final Pattern ORDER_ID = Pattern.compile("\"orderId\":(\\d+)");
+
+  /** The order id in an {@code order-created} payload, or null when there is none. */
+  static Long orderId(String payload) {
+    Matcher m = ORDER_ID.matcher(payload);
+    return m.find() ? Long.valueOf(m.group(1)) : null;
+  }
 
   /** Thrown to roll a transaction back on purpose. */
   private static final class RollbackOnPurpose extends RuntimeException {

@@ -3,42 +3,26 @@ package dev.outbox.example;
 import dev.outbox.sqs.SqsMessages;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
 /**
- * What the downstream service does: long-polls the queue, deduplicates by outbox entry id, and
- * records when each order arrived.
+ * The downstream service on SQS: long-polls the queue with a few threads and hands every message to
+ * {@link OrderConsumer#handle}, then deletes it.
  */
-final class QueueConsumer implements AutoCloseable {
-
-  private static final Pattern RUN = Pattern.compile("\"run\":\"([^\"]+)\"");
-  private static final Pattern ORDER = Pattern.compile("\"orderId\":(\\d+)");
+final class QueueConsumer extends OrderConsumer {
 
   private final SqsAsyncClient sqs;
   private final String queueUrl;
-  private final String runId;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopped;
 
-  /** Order id → System.nanoTime() at first receipt. */
-  final Map<Long, Long> consumedAt = new ConcurrentHashMap<>();
-
-  private final Map<Long, Boolean> seenEntries = new ConcurrentHashMap<>();
-  private final AtomicInteger duplicates = new AtomicInteger();
-  private final AtomicInteger foreign = new AtomicInteger();
-
   QueueConsumer(SqsAsyncClient sqs, String queueUrl, String runId, int threads) {
+    super(runId);
     this.sqs = sqs;
     this.queueUrl = queueUrl;
-    this.runId = runId;
     for (int i = 0; i < threads; i++) {
       Thread t = new Thread(this::loop, "consumer-" + i);
       t.setDaemon(true);
@@ -46,6 +30,7 @@ final class QueueConsumer implements AutoCloseable {
     }
   }
 
+  @Override
   QueueConsumer start() {
     threads.forEach(Thread::start);
     return this;
@@ -72,7 +57,7 @@ final class QueueConsumer implements AutoCloseable {
       long now = System.nanoTime();
       List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
       for (Message m : response.messages()) {
-        handle(m, now);
+        handle(SqsMessages.messageId(m), SqsMessages.payload(m), now);
         done.add(
             DeleteMessageBatchRequestEntry.builder()
                 .id(Integer.toString(done.size()))
@@ -83,33 +68,6 @@ final class QueueConsumer implements AutoCloseable {
         sqs.deleteMessageBatch(d -> d.queueUrl(queueUrl).entries(done)).join();
       }
     }
-  }
-
-  private void handle(Message m, long now) {
-    String body = new String(SqsMessages.payload(m), java.nio.charset.StandardCharsets.UTF_8);
-    Matcher run = RUN.matcher(body);
-    Matcher order = ORDER.matcher(body);
-    if (!run.find() || !run.group(1).equals(runId) || !order.find()) {
-      foreign.incrementAndGet(); // left over from an earlier run on a shared queue
-      return;
-    }
-    if (seenEntries.putIfAbsent(SqsMessages.entryId(m), Boolean.TRUE) != null) {
-      duplicates.incrementAndGet(); // at-least-once: the same outbox entry delivered again
-      return;
-    }
-    consumedAt.putIfAbsent(Long.parseLong(order.group(1)), now);
-  }
-
-  int consumed() {
-    return consumedAt.size();
-  }
-
-  int duplicates() {
-    return duplicates.get();
-  }
-
-  int foreign() {
-    return foreign.get();
   }
 
   @Override

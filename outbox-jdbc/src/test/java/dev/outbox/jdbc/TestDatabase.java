@@ -2,6 +2,7 @@ package dev.outbox.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.testing.TestDatabases;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -11,9 +12,10 @@ import java.util.Map;
 
 /**
  * Where this module's tests find their databases: the JDBC URLs in {@code OUTBOX_TEST_POSTGRES_URL}
- * and {@code OUTBOX_TEST_MYSQL_URL}. A test fails, and says how to set them, when one is missing or
- * unreachable; nothing is skipped. Every table the tests create starts with {@value #PREFIX}, so
- * they never meet another suite's tables on a shared server.
+ * and {@code OUTBOX_TEST_MYSQL_URL}, else a server {@link TestDatabases} starts (Testcontainers, or
+ * an embedded PostgreSQL / MariaDB); a given URL that is unreachable fails; nothing is skipped.
+ * Every table the tests create starts with {@value #PREFIX}, so they never meet another suite's
+ * tables on a shared server.
  */
 final class TestDatabase {
 
@@ -44,15 +46,17 @@ final class TestDatabase {
 
   private TestDatabase() {}
 
-  /** The JDBC URL. */
-  static String url(Kind kind) {
-    String url = System.getenv(kind.env);
-    if (url == null || url.isBlank()) {
-      throw new AssertionError(
-          "set " + kind.env + " to the test database's JDBC URL, e.g. " + kind.example);
-    }
-    return url;
+  /**
+   * The JDBC URL, from {@link TestDatabases}: the URL in the environment variable when it is set
+   * (unreachable, the tests fail), else Testcontainers where Docker runs, else an embedded server.
+   */
+  static synchronized String url(Kind kind) {
+    return URLS.computeIfAbsent(
+        kind,
+        k -> k == Kind.POSTGRES ? TestDatabases.postgres().url() : TestDatabases.mysql().url());
   }
+
+  private static final Map<Kind, String> URLS = new EnumMap<>(Kind.class);
 
   /** A shared pool (auto-commit on, as pools come by default), kept for the test JVM's life. */
   static synchronized HikariDataSource dataSource(Kind kind) {

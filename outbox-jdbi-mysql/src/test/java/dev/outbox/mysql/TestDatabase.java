@@ -1,29 +1,24 @@
 package dev.outbox.mysql;
 
+import dev.outbox.testing.TestDatabases;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.jdbi.v3.core.ConnectionFactory;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.Assumptions;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.MySQLContainer;
-import org.testcontainers.utility.DockerImageName;
 
 /**
  * Finds the database the tests run against, in this order: the JDBC URL in {@value #ENV}; else a
- * MySQL 8 container when Docker is available; else the calling test class is skipped with a message
- * saying how to provide one. When {@value #ENV} is set and the server cannot be reached, the tests
- * fail.
+ * MySQL 8 container when Docker is available; else an embedded MariaDB started from Maven artifacts
+ * ({@link TestDatabases#mysql()}). When {@value #ENV} is set and the server cannot be reached, the
+ * tests fail. Nothing is skipped.
  */
 final class TestDatabase {
 
   static final String ENV = "OUTBOX_TEST_MYSQL_URL";
-  static final String IMAGE = "mysql:8.0";
 
   private static Target target;
-  private static String unavailable;
 
   private record Target(String url, String user, String password, String description) {}
 
@@ -62,43 +57,16 @@ final class TestDatabase {
     return target().description;
   }
 
+  /**
+   * The database from {@link TestDatabases#mysql()}: the URL in {@value #ENV} (unreachable, the
+   * tests fail), else Testcontainers where Docker runs, else an embedded MariaDB; never skipped.
+   */
   private static synchronized Target target() {
-    if (target != null) {
-      return target;
-    }
-    if (unavailable != null) {
-      Assumptions.abort(unavailable);
-    }
-    String url = System.getenv(ENV);
-    if (url != null && !url.isBlank()) {
-      target = new Target(url, null, null, ENV + "=" + masked(url));
-    } else if (DockerClientFactory.instance().isDockerAvailable()) {
-      target = startContainer();
-    } else {
-      unavailable =
-          "no MySQL or MariaDB to test against: set "
-              + ENV
-              + " (for example jdbc:mysql://127.0.0.1:3306/test?user=root&password="
-              + "&rewriteBatchedStatements=true) or make a Docker engine available for"
-              + " Testcontainers ("
-              + IMAGE
-              + ")";
-      Assumptions.abort(unavailable);
+    if (target == null) {
+      dev.outbox.testing.TestDatabase db = TestDatabases.mysql();
+      target = new Target(db.url(), null, null, db.description());
     }
     return target;
-  }
-
-  @SuppressWarnings("resource") // lives as long as the test JVM; Testcontainers' reaper stops it
-  private static Target startContainer() {
-    MySQLContainer<?> mysql =
-        new MySQLContainer<>(DockerImageName.parse(IMAGE))
-            .withUrlParam("rewriteBatchedStatements", "true");
-    mysql.start();
-    return new Target(
-        mysql.getJdbcUrl(),
-        mysql.getUsername(),
-        mysql.getPassword(),
-        "Testcontainers " + IMAGE + " at " + mysql.getJdbcUrl());
   }
 
   private static String withParameters(String url, String extra) {
@@ -107,10 +75,6 @@ final class TestDatabase {
     }
     String params = extra.startsWith("&") ? extra.substring(1) : extra;
     return url + (url.contains("?") ? "&" : "?") + params;
-  }
-
-  private static String masked(String url) {
-    return url.replaceAll("(?i)(password=)[^&]*", "$1***");
   }
 
   /**

@@ -4,34 +4,23 @@ import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.Message;
 import dev.outbox.NewEntry;
-import java.sql.DriverManager;
-import java.sql.SQLException;
+import dev.outbox.testing.TestDatabases;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.Assumptions;
 import org.postgresql.ds.PGSimpleDataSource;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.PostgreSQLContainer;
 
 /**
- * Finds the PostgreSQL the tests run against, in this order:
- *
- * <ol>
- *   <li>the JDBC URL in {@value #ENV} (CI sets it); when it is set but the server cannot be
- *       reached, the tests fail;
- *   <li>a Testcontainers PostgreSQL 15, when a Docker engine is available;
- *   <li>otherwise the tests are skipped, with a message saying how to provide a database.
- * </ol>
+ * The PostgreSQL the tests run against, from {@link TestDatabases#postgres()}: the JDBC URL in
+ * {@code OUTBOX_TEST_POSTGRES_URL} (CI sets it; unreachable, the tests fail), else a Testcontainers
+ * PostgreSQL where a Docker engine runs, else an embedded PostgreSQL started from Maven artifacts.
+ * Nothing is skipped.
  */
 final class TestDatabase {
 
-  static final String ENV = "OUTBOX_TEST_POSTGRES_URL";
-
   private static TestDatabase instance;
-  private static String unavailable; // why there is no database, once discovery found none
 
   private final String url;
 
@@ -39,48 +28,12 @@ final class TestDatabase {
     this.url = url;
   }
 
-  /** The database, found once per test run; skips the calling test when there is none. */
+  /** The database, found once per test run. */
   static synchronized TestDatabase get() {
-    Assumptions.assumeTrue(unavailable == null, () -> unavailable);
     if (instance == null) {
-      instance = new TestDatabase(discoverUrl());
+      instance = new TestDatabase(TestDatabases.postgres().url());
     }
     return instance;
-  }
-
-  private static String discoverUrl() {
-    String url = System.getenv(ENV);
-    if (url != null && !url.isBlank()) {
-      try {
-        DriverManager.getConnection(url).close();
-        return url;
-      } catch (SQLException e) {
-        throw new AssertionError(
-            ENV
-                + " is set to "
-                + url
-                + " but PostgreSQL cannot be reached there: "
-                + e.getMessage(),
-            e);
-      }
-    }
-    if (dockerAvailable()) {
-      return Container.url();
-    }
-    unavailable =
-        "No PostgreSQL to test against: set "
-            + ENV
-            + " to a JDBC URL (e.g. jdbc:postgresql://127.0.0.1:5432/test?user=postgres), or"
-            + " start a Docker engine so Testcontainers can run PostgreSQL 15";
-    return Assumptions.abort(unavailable);
-  }
-
-  private static boolean dockerAvailable() {
-    try {
-      return DockerClientFactory.instance().isDockerAvailable();
-    } catch (RuntimeException | LinkageError e) {
-      return false;
-    }
   }
 
   /** The JDBC URL. */
@@ -122,14 +75,5 @@ final class TestDatabase {
     PostgresStorage storage = PostgresStorage.builder(jdbi).tableName(table).build();
     storage.createSchema();
     return storage;
-  }
-
-  /** The container, started on first use and stopped by Testcontainers' reaper at JVM exit. */
-  private static final class Container {
-    static String url() {
-      PostgreSQLContainer<?> pg = new PostgreSQLContainer<>("postgres:15-alpine");
-      pg.start();
-      return pg.getJdbcUrl() + "&user=" + pg.getUsername() + "&password=" + pg.getPassword();
-    }
   }
 }

@@ -9,6 +9,7 @@ import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.jdbc.JdbcDialect;
 import dev.outbox.jdbc.JdbcStorage;
+import dev.outbox.testing.TestDatabases;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -40,13 +41,9 @@ class OutboxToKafkaTest {
 
   private static final String TABLE = "kafka_e2e_outbox";
 
+  /** The URL in OUTBOX_TEST_POSTGRES_URL, else a server TestDatabases starts. */
   static String postgresUrl() {
-    String url = System.getenv("OUTBOX_TEST_POSTGRES_URL");
-    if (url == null) {
-      throw new IllegalStateException(
-          "set OUTBOX_TEST_POSTGRES_URL (e.g. jdbc:postgresql://127.0.0.1:5432/test?user=postgres)");
-    }
-    return url;
+    return TestDatabases.postgres().url();
   }
 
   @Test

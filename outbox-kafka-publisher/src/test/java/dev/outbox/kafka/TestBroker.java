@@ -35,8 +35,10 @@ import org.apache.kafka.server.common.MetadataVersion;
  * A real single-node Kafka (broker and controller in one KRaft process) inside the test JVM, on
  * free 127.0.0.1 ports, with a temporary log directory. It can be stopped and started again on the
  * same ports and data, which the outage tests use. Topic auto-creation is off.
+ *
+ * <p>Published in this module's test jar, for other modules' tests (the Spring Boot starter's).
  */
-final class TestBroker implements AutoCloseable {
+public final class TestBroker implements AutoCloseable {
 
   private static TestBroker shared;
 
@@ -60,7 +62,7 @@ final class TestBroker implements AutoCloseable {
   }
 
   /** One broker for the whole test JVM, started on first use and stopped at JVM exit. */
-  static synchronized TestBroker shared() {
+  public static synchronized TestBroker shared() {
     if (shared == null) {
       shared = start(Map.of());
       TestBroker b = shared;
@@ -77,7 +79,8 @@ final class TestBroker implements AutoCloseable {
     return b;
   }
 
-  String bootstrapServers() {
+  /** The broker's {@code bootstrap.servers}. */
+  public String bootstrapServers() {
     return "127.0.0.1:" + brokerPort;
   }
 
@@ -178,7 +181,7 @@ final class TestBroker implements AutoCloseable {
   }
 
   /** Creates a topic with a unique name built from the prefix, and returns the name. */
-  String createTopic(String prefix, int partitions, Map<String, String> configs) {
+  public String createTopic(String prefix, int partitions, Map<String, String> configs) {
     String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     try {
       admin()
@@ -225,12 +228,12 @@ final class TestBroker implements AutoCloseable {
     throw new IllegalStateException("topic " + topic + " has no serving leader after 30 s", last);
   }
 
-  String createTopic(String prefix) {
+  public String createTopic(String prefix) {
     return createTopic(prefix, 1, Map.of());
   }
 
   /** Producer settings for the tests: this broker, short timeouts so failures come quickly. */
-  Map<String, Object> producerConfig() {
+  public Map<String, Object> producerConfig() {
     Map<String, Object> c = new HashMap<>();
     c.put("bootstrap.servers", bootstrapServers());
     c.put("max.block.ms", 5_000);
@@ -245,7 +248,7 @@ final class TestBroker implements AutoCloseable {
    * read_committed}) until at least {@code atLeast} arrived and the consumer reached the end of
    * every partition, or the timeout passed.
    */
-  List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int atLeast, Duration timeout) {
+  public List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int atLeast, Duration timeout) {
     Map<String, Object> c = new HashMap<>();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

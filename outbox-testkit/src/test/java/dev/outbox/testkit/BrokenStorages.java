@@ -3,13 +3,10 @@ package dev.outbox.testkit;
 import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
-import dev.outbox.DeadLetterStorage;
 import dev.outbox.FailedEntry;
 import dev.outbox.Message;
 import dev.outbox.NewEntry;
-import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
-import dev.outbox.StatisticsStorage;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collection;
@@ -32,74 +29,12 @@ final class BrokenStorages {
   private BrokenStorages() {}
 
   /** A storage that forwards every call to an InMemoryStorage; subclasses add one bug. */
-  static class Forwarding
-      implements ProcessorStorage<InMemoryStorage.Transaction>,
-          DeadLetterStorage,
-          StatisticsStorage {
+  static class Forwarding extends ForwardingStorage<InMemoryStorage.Transaction> {
     final InMemoryStorage<InMemoryStorage.Transaction> inner;
 
     Forwarding(InMemoryStorage<InMemoryStorage.Transaction> inner) {
+      super(inner);
       this.inner = inner;
-    }
-
-    @Override
-    public void publish(InMemoryStorage.Transaction txn, List<NewEntry> entries) {
-      inner.publish(txn, entries);
-    }
-
-    @Override
-    public List<ClaimedEntry> claim(ClaimRequest request) {
-      return inner.claim(request);
-    }
-
-    @Override
-    public int delete(UUID claimToken, Collection<Long> ids) {
-      return inner.delete(claimToken, ids);
-    }
-
-    @Override
-    public int renew(UUID claimToken, Collection<Long> ids, Instant deadline) {
-      return inner.renew(claimToken, ids, deadline);
-    }
-
-    @Override
-    public int release(UUID claimToken, List<FailedEntry> failures) {
-      return inner.release(claimToken, failures);
-    }
-
-    @Override
-    public int deadLetter(UUID claimToken, List<FailedEntry> failures, Instant now) {
-      return inner.deadLetter(claimToken, failures, now);
-    }
-
-    @Override
-    public List<DeadLetter> deadLetters(long afterId, int limit) {
-      return inner.deadLetters(afterId, limit);
-    }
-
-    @Override
-    public int requeueDeadLetters(Collection<Long> ids, Instant now) {
-      return inner.requeueDeadLetters(ids, now);
-    }
-
-    @Override
-    public int requeueAllDeadLetters(Instant now) {
-      return inner.requeueAllDeadLetters(now);
-    }
-
-    @Override
-    public int purgeDeadLetters(Collection<Long> ids) {
-      return inner.purgeDeadLetters(ids);
-    }
-
-    @Override
-    public int purgeAllDeadLetters() {
-      return inner.purgeAllDeadLetters();
-    }
-
-    @Override
-    public OutboxStats stats(Instant now) {
-      return inner.stats(now);
     }
   }
 

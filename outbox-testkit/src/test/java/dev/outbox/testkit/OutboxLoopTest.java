@@ -4,19 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
-import dev.outbox.FailedEntry;
 import dev.outbox.Message;
-import dev.outbox.NewEntry;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxListener;
 import dev.outbox.ProcessorStorage;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -264,18 +260,12 @@ class OutboxLoopTest {
   }
 
   /** A storage whose claims fail the first {@code failures} times. */
-  private static final class FlakyStorage implements ProcessorStorage<Object> {
-    private final ProcessorStorage<Object> delegate;
+  private static final class FlakyStorage extends ForwardingStorage<Object> {
     private final AtomicInteger failuresLeft;
 
-    FlakyStorage(ProcessorStorage<Object> delegate, int failures) {
-      this.delegate = delegate;
+    FlakyStorage(InMemoryStorage<Object> delegate, int failures) {
+      super(delegate);
       this.failuresLeft = new AtomicInteger(failures);
-    }
-
-    @Override
-    public void publish(Object txn, List<NewEntry> entries) {
-      delegate.publish(txn, entries);
     }
 
     @Override
@@ -283,22 +273,7 @@ class OutboxLoopTest {
       if (failuresLeft.getAndDecrement() > 0) {
         throw new OutboxException("database unreachable (simulated)");
       }
-      return delegate.claim(request);
-    }
-
-    @Override
-    public int delete(UUID token, Collection<Long> ids) {
-      return delegate.delete(token, ids);
-    }
-
-    @Override
-    public int renew(UUID token, Collection<Long> ids, Instant deadline) {
-      return delegate.renew(token, ids, deadline);
-    }
-
-    @Override
-    public int release(UUID token, List<FailedEntry> failures) {
-      return delegate.release(token, failures);
+      return super.claim(request);
     }
   }
 }

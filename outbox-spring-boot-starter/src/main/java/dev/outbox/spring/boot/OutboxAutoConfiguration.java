@@ -41,7 +41,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * turns all of it off.
  */
 @AutoConfiguration(
-    after = OutboxSqsAutoConfiguration.class,
+    after = {OutboxSqsAutoConfiguration.class, OutboxKafkaAutoConfiguration.class},
     afterName = {
       "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
       "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",

@@ -32,6 +32,8 @@ public class OutboxProperties {
 
   private final Metrics metrics = new Metrics();
 
+  private final Kafka kafka = new Kafka();
+
   /** Whether the outbox is auto-configured at all. */
   public boolean isEnabled() {
     return enabled;
@@ -85,6 +87,62 @@ public class OutboxProperties {
   /** The Micrometer meters' settings. */
   public Metrics getMetrics() {
     return metrics;
+  }
+
+  /** The Kafka publisher's settings. */
+  public Kafka getKafka() {
+    return kafka;
+  }
+
+  /**
+   * The Apache Kafka publisher (outbox-kafka-publisher), built when that module is on the class
+   * path, no {@code Publisher} bean exists, and a topic or routes are set. The publisher owns the
+   * producer it builds from {@code producer.*} and checks its settings (idempotence, acks=all).
+   */
+  public static class Kafka {
+
+    /** The one topic every namespace goes to. */
+    private String topic;
+
+    /** Topic per namespace; a namespace without a route fails permanently (unless topic is set). */
+    private Map<String, String> routes = new LinkedHashMap<>();
+
+    /**
+     * Producer settings, as Kafka names them ({@code bootstrap.servers}, {@code
+     * delivery.timeout.ms}, ...); serializers, {@code enable.idempotence} and {@code acks} are the
+     * publisher's, and settings that would break order or acknowledgements are refused.
+     */
+    private Map<String, String> producer = new LinkedHashMap<>();
+
+    /** The one topic, or null. */
+    public String getTopic() {
+      return topic;
+    }
+
+    /** Sets the one topic. */
+    public void setTopic(String topic) {
+      this.topic = topic;
+    }
+
+    /** The routes by namespace. */
+    public Map<String, String> getRoutes() {
+      return routes;
+    }
+
+    /** Sets the routes by namespace. */
+    public void setRoutes(Map<String, String> routes) {
+      this.routes = routes;
+    }
+
+    /** The producer settings. */
+    public Map<String, String> getProducer() {
+      return producer;
+    }
+
+    /** Sets the producer settings. */
+    public void setProducer(Map<String, String> producer) {
+      this.producer = producer;
+    }
   }
 
   /**

@@ -2,21 +2,14 @@ package dev.outbox.spring.boot;
 
 import dev.outbox.Publisher;
 import dev.outbox.sqs.SqsPublisher;
-import java.util.Map;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
-import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
-import org.springframework.core.type.AnnotatedTypeMetadata;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
@@ -64,21 +57,9 @@ public class OutboxSqsAutoConfiguration {
   }
 
   /** Matches when {@code outbox.sqs.queue-url} or {@code outbox.sqs.routes} is set. */
-  static final class SqsRouting extends SpringBootCondition {
-    @Override
-    public ConditionOutcome getMatchOutcome(
-        ConditionContext context, AnnotatedTypeMetadata metadata) {
-      Binder binder = Binder.get(context.getEnvironment());
-      boolean queue =
-          binder.bind("outbox.sqs.queue-url", String.class).map(s -> !s.isBlank()).orElse(false);
-      boolean routes =
-          binder
-              .bind("outbox.sqs.routes", Bindable.mapOf(String.class, String.class))
-              .map((Map<String, String> m) -> !m.isEmpty())
-              .orElse(false);
-      return queue || routes
-          ? ConditionOutcome.match("outbox.sqs.queue-url or outbox.sqs.routes is set")
-          : ConditionOutcome.noMatch("neither outbox.sqs.queue-url nor outbox.sqs.routes is set");
+  static final class SqsRouting extends PublisherRouting {
+    SqsRouting() {
+      super("outbox.sqs.queue-url", "outbox.sqs.routes");
     }
   }
 }

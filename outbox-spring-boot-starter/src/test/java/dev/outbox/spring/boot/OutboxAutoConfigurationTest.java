@@ -11,6 +11,7 @@ import dev.outbox.ProcessorStorage;
 import dev.outbox.jdbc.JdbcStorage;
 import dev.outbox.micrometer.OutboxMetrics;
 import dev.outbox.spring.boot.app.Orders;
+import dev.outbox.testing.TestDatabases;
 import dev.outbox.testkit.InMemoryStorage;
 import dev.outbox.testkit.RecordingPublisher;
 import io.micrometer.core.instrument.Counter;
@@ -59,8 +60,8 @@ class OutboxAutoConfigurationTest {
 
   @BeforeAll
   static void dataSources() {
-    postgresPool = pool(System.getenv("OUTBOX_TEST_POSTGRES_URL"));
-    mariadbPool = pool(System.getenv("OUTBOX_TEST_MYSQL_URL"));
+    postgresPool = pool(TestDatabases.postgres().url());
+    mariadbPool = pool(TestDatabases.mysql().url());
     postgres = new DelegatingDataSource(postgresPool);
     mariadb = new DelegatingDataSource(mariadbPool);
   }

@@ -8,24 +8,32 @@ import dev.outbox.spring.boot.app.Orders;
 import dev.outbox.spring.boot.app.jdbc.JdbcOrderApp;
 import dev.outbox.spring.boot.test.EnableOutboxTester;
 import dev.outbox.spring.boot.test.OutboxTester;
+import dev.outbox.testing.TestDatabases;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /** The test support, as an application's own test would use it: pump synchronously, assert. */
 @SpringBootTest(
     classes = JdbcOrderApp.class,
     properties = {
-      "spring.datasource.url=${OUTBOX_TEST_POSTGRES_URL}",
       "outbox.jdbc.table-name=spring_outbox_tester",
       "test.orders-table=spring_orders_tester",
       "outbox.processor.max-attempts=5"
     })
 @EnableOutboxTester
 class OutboxTesterTest {
+
+  /** The database from TestDatabases: the URL in the environment, else an embedded server. */
+  @DynamicPropertySource
+  static void database(DynamicPropertyRegistry registry) {
+    registry.add("spring.datasource.url", () -> TestDatabases.postgres().url());
+  }
 
   @Autowired OrderService orders;
   @Autowired OutboxTester outbox;
