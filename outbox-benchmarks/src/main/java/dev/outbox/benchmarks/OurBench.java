@@ -10,10 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.jdbi.v3.core.Handle;
 
 /** Our outbox's figures: producer, drain and commit-to-publish latency. */
@@ -206,45 +203,22 @@ final class OurBench {
         listener) {
       outbox.start();
       Thread.sleep(50); // the loop's first (empty) pass
-      AtomicInteger next = new AtomicInteger();
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      long start = System.nanoTime() + 1_000_000;
-      double nanosPerMessage = 1e9 / rate;
-      int producers = 4;
-      List<Thread> threads = new ArrayList<>();
-      for (int p = 0; p < producers; p++) {
-        Thread t =
-            new Thread(
-                () -> {
-                  try {
-                    int seq;
-                    while ((seq = next.getAndIncrement()) < total) {
-                      long due = start + (long) (seq * nanosPerMessage);
-                      long wait;
-                      while ((wait = due - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(wait);
-                      }
-                      Message m = message(seq);
-                      ours.jdbi.useTransaction(h -> outbox.publish(h, m));
-                      committedAt[seq] = System.nanoTime();
-                      if (wakeup == Wakeup.WAKE) {
-                        outbox.wakeProcessor();
-                      }
-                    }
-                  } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                  }
-                },
-                "bench-producer-" + p);
-        threads.add(t);
-        t.start();
-      }
-      for (Thread t : threads) {
-        t.join();
-      }
-      if (failure.get() != null) {
-        throw new IllegalStateException("a latency producer failed", failure.get());
-      }
+      PacedWriters producers =
+          PacedWriters.start(
+              "bench-producer",
+              4,
+              total,
+              rate,
+              seq -> {
+                Message m = message(seq);
+                ours.jdbi.useTransaction(h -> outbox.publish(h, m));
+                committedAt[seq] = System.nanoTime();
+                if (wakeup == Wakeup.WAKE) {
+                  outbox.wakeProcessor();
+                }
+              });
+      long start = producers.start;
+      producers.join("a latency producer");
       long lastCommit = Arrays.stream(committedAt).max().orElse(start);
       double achieved = Bench.rate(total, lastCommit - start);
       long deadline = System.nanoTime() + wakeup.interval.toNanos() * 3 + 10_000_000_000L;

@@ -12,11 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -102,52 +99,30 @@ final class SustainedBench {
     try (listener) {
       outboxes.forEach(Outbox::start);
       Thread.sleep(50);
-      AtomicInteger next = new AtomicInteger();
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      long start = System.nanoTime() + 1_000_000;
-      double nanosPerMessage = 1e9 / rate;
-      List<Thread> threads = new ArrayList<>();
-      for (int p = 0; p < WRITERS; p++) {
-        Thread t =
-            new Thread(
-                () -> {
-                  try {
-                    int seq;
-                    while ((seq = next.getAndIncrement()) < total) {
-                      long due = start + (long) (seq * nanosPerMessage);
-                      long wait;
-                      while ((wait = due - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(wait);
-                      }
-                      Message m =
-                          Message.builder()
-                              .namespace(SqlDatabase.NAMESPACE)
-                              .key(SqlDatabase.key(seq))
-                              .payload(payload)
-                              .build();
-                      ours.jdbi.useTransaction(h -> outboxes.get(0).publish(h, m));
-                      committedAt[seq] = System.nanoTime();
-                      committed.incrementAndGet();
-                    }
-                  } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                  }
-                },
-                "bench-sustained-writer-" + p);
-        threads.add(t);
-        t.start();
-      }
+      PacedWriters writers =
+          PacedWriters.start(
+              "bench-sustained-writer",
+              WRITERS,
+              total,
+              rate,
+              seq -> {
+                Message m =
+                    Message.builder()
+                        .namespace(SqlDatabase.NAMESPACE)
+                        .key(SqlDatabase.key(seq))
+                        .payload(payload)
+                        .build();
+                ours.jdbi.useTransaction(h -> outboxes.get(0).publish(h, m));
+                committedAt[seq] = System.nanoTime();
+                committed.incrementAndGet();
+              });
+      long start = writers.start;
       long backlogMax = 0;
-      while (threads.stream().anyMatch(Thread::isAlive)) {
+      while (writers.anyAlive()) {
         backlogMax = Math.max(backlogMax, committed.get() - published.sum());
         Thread.sleep(10);
       }
-      for (Thread t : threads) {
-        t.join();
-      }
-      if (failure.get() != null) {
-        throw new IllegalStateException("a sustained-load writer failed", failure.get());
-      }
+      writers.join("a sustained-load writer");
       long backlogEnd = committed.get() - published.sum();
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (published.sum() < total) {
