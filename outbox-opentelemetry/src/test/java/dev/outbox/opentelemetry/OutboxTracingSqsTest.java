@@ -7,6 +7,7 @@ import dev.outbox.Message;
 import dev.outbox.Outbox;
 import dev.outbox.Publisher;
 import dev.outbox.PumpResult;
+import dev.outbox.sqs.ElasticMq;
 import dev.outbox.sqs.SqsPublisher;
 import dev.outbox.testkit.FakeClock;
 import dev.outbox.testkit.InMemoryStorage;
@@ -36,7 +37,6 @@ class OutboxTracingSqsTest {
 
   private static final Object TXN = new Object();
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private static final AtomicInteger QUEUES = new AtomicInteger();
 
   private static ElasticMq sqs;
 
@@ -47,7 +47,7 @@ class OutboxTracingSqsTest {
 
   @BeforeAll
   static void startElasticMq() {
-    sqs = new ElasticMq();
+    sqs = ElasticMq.start();
   }
 
   @AfterAll
@@ -85,7 +85,7 @@ class OutboxTracingSqsTest {
 
   @Test
   void theConsumerReceivesTheRequestsTraceBelowTheRelaySpan() {
-    String queueUrl = sqs.createQueue("traced-" + QUEUES.incrementAndGet());
+    String queueUrl = sqs.createQueue("traced", false);
     OutboxTracing tracing = OutboxTracing.builder(traces.sdk).messagingSystem("aws_sqs").build();
     Publisher sqsPublisher =
         SqsPublisher.builder(sqs.client()).routes(Map.of("orders", queueUrl)).build();
@@ -121,7 +121,7 @@ class OutboxTracingSqsTest {
 
   @Test
   void aMessageRetriedAfterAnOutageKeepsTheRequestsTrace() {
-    String queueUrl = sqs.createQueue("traced-" + QUEUES.incrementAndGet());
+    String queueUrl = sqs.createQueue("traced", false);
     OutboxTracing tracing = OutboxTracing.builder(traces.sdk).messagingSystem("aws_sqs").build();
     Publisher sqsPublisher =
         SqsPublisher.builder(sqs.client()).routes(Map.of("orders", queueUrl)).build();

@@ -24,9 +24,10 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 /**
  * An ElasticMQ server started in-process on a free loopback port, and an SDK client pointed at it.
  * One per test class: {@link #start()} in {@code @BeforeAll}, {@link #close()} in
- * {@code @AfterAll}.
+ * {@code @AfterAll}. Published in this module's test jar for other modules' tests (the
+ * OpenTelemetry module's).
  */
-final class ElasticMq implements AutoCloseable {
+public final class ElasticMq implements AutoCloseable {
 
   private static final AtomicInteger QUEUE_COUNTER = new AtomicInteger();
 
@@ -40,12 +41,13 @@ final class ElasticMq implements AutoCloseable {
     client = client(URI.create("http://127.0.0.1:" + port));
   }
 
-  static ElasticMq start() {
+  /** Starts a server. */
+  public static ElasticMq start() {
     return new ElasticMq();
   }
 
   /** A client for any endpoint, with dummy credentials. */
-  static SqsAsyncClient client(URI endpoint) {
+  public static SqsAsyncClient client(URI endpoint) {
     return SqsAsyncClient.builder()
         .endpointOverride(endpoint)
         .region(Region.EU_WEST_1)
@@ -55,7 +57,8 @@ final class ElasticMq implements AutoCloseable {
         .build();
   }
 
-  SqsAsyncClient client() {
+  /** The client pointed at this server. */
+  public SqsAsyncClient client() {
     return client;
   }
 
@@ -64,7 +67,7 @@ final class ElasticMq implements AutoCloseable {
   }
 
   /** Creates a queue with a fresh name starting with the prefix; FIFO when {@code fifo}. */
-  String createQueue(String prefix, boolean fifo) {
+  public String createQueue(String prefix, boolean fifo) {
     String name = prefix + "-" + QUEUE_COUNTER.incrementAndGet() + (fifo ? ".fifo" : "");
     CreateQueueRequest.Builder request = CreateQueueRequest.builder().queueName(name);
     if (fifo) {
@@ -85,7 +88,7 @@ final class ElasticMq implements AutoCloseable {
    * Receives (and deletes) messages until at least {@code atLeast} arrived or the timeout passed,
    * with long polling: never sleeps. In arrival order, so FIFO group order shows.
    */
-  List<Message> receive(String queueUrl, int atLeast, Duration timeout) {
+  public List<Message> receive(String queueUrl, int atLeast, Duration timeout) {
     List<Message> got = new ArrayList<>();
     Instant deadline = Instant.now().plus(timeout);
     while (got.size() < atLeast && Instant.now().isBefore(deadline)) {
