@@ -30,6 +30,14 @@ import org.slf4j.LoggerFactory;
  * failed alone while others went through; those are charged. A single-entry batch that fails is
  * given back uncharged (nothing shows the broker works), and so is a batch whose call timed out.
  * Permanent failures are dead-lettered at once either way.
+ *
+ * <h2>Ordered storages</h2>
+ *
+ * Over a storage that keeps keys in order, a batch holds runs: consecutive entries of one key,
+ * oldest first (one entry per key unless the publisher {@link Publisher#keepsOrder() keeps order}).
+ * Halving never splits a run, and once an entry fails, the later entries of its key in the batch
+ * are not tried again in this pass: they are given back uncharged, to follow their head when it is
+ * retried. Only a key's first failure can be charged.
  */
 final class BatchProcessor {
 
@@ -44,6 +52,8 @@ final class BatchProcessor {
   private final OutboxListener listener;
   private final Backoff retryBackoff;
   private final Executor renewalExecutor;
+  private final boolean ordered;
+  private final int maxPerKey;
 
   BatchProcessor(
       ProcessorStorage<?> storage,
@@ -63,6 +73,8 @@ final class BatchProcessor {
     this.listener = listener;
     this.retryBackoff = retryBackoff;
     this.renewalExecutor = renewalExecutor;
+    this.ordered = storage.ordering().byKey();
+    this.maxPerKey = ordered && publish.keepsOrder() ? config.batchSize() : 1;
   }
 
   /**
@@ -92,6 +104,7 @@ final class BatchProcessor {
     final Map<ClaimedEntry, PublishException.Failure> permanent = new LinkedHashMap<>();
     final Map<ClaimedEntry, Throwable> released = new LinkedHashMap<>();
     final Map<ClaimedEntry, Throwable> lastCause = new HashMap<>();
+
     boolean timedOut;
     Throwable fatal;
 
@@ -120,10 +133,23 @@ final class BatchProcessor {
                 token,
                 start,
                 start.plus(config.claimDuration()),
-                config.batchSize()));
+                config.batchSize(),
+                ordered ? maxPerKey : config.batchSize()));
     if (batch.isEmpty()) {
       return PumpResult.EMPTY;
     }
+    try {
+      return processClaimed(start, token, batch);
+    } finally {
+      try {
+        storage.finish(token);
+      } catch (RuntimeException e) {
+        log.warn("storage failed to finish claim {} of {}", token, config.processorId(), e);
+      }
+    }
+  }
+
+  private PumpResult processClaimed(Instant start, UUID token, List<ClaimedEntry> batch) {
     log.debug("claimed {} entries for {}", batch.size(), config.processorId());
     List<Long> ids = new ArrayList<>(batch.size());
     for (ClaimedEntry e : batch) {
@@ -180,13 +206,13 @@ final class BatchProcessor {
     if (suspects.isEmpty()) {
       return;
     }
-    if (suspects.size() == 1 || r.stopCalling()) {
+    List<List<ClaimedEntry>> halves = split(suspects);
+    if (halves == null || r.stopCalling()) {
       r.release(suspects);
       return;
     }
-    int mid = suspects.size() / 2;
-    List<ClaimedEntry> failedA = attempt(suspects.subList(0, mid), r);
-    List<ClaimedEntry> b = suspects.subList(mid, suspects.size());
+    List<ClaimedEntry> failedA = attempt(halves.get(0), r);
+    List<ClaimedEntry> b = halves.get(1);
     if (r.stopCalling()) {
       r.release(failedA);
       r.release(b);
@@ -212,13 +238,65 @@ final class BatchProcessor {
       r.release(failed);
       return;
     }
-    if (failed.size() == 1) {
+    List<List<ClaimedEntry>> halves = split(failed);
+    if (halves == null) {
+      // One entry, or one key's run: its head failed alone while others went through.
       r.charge(failed.get(0));
+      if (failed.size() > 1) {
+        r.release(failed.subList(1, failed.size()));
+      }
       return;
     }
-    int mid = failed.size() / 2;
-    isolate(attempt(failed.subList(0, mid), r), r);
-    isolate(attempt(failed.subList(mid, failed.size()), r), r);
+    isolate(attempt(halves.get(0), r), r);
+    isolate(attempt(halves.get(1), r), r);
+  }
+
+  /**
+   * Two non-empty halves of {@code entries}, each in the original order, or null when it cannot be
+   * split: one entry, or (ordered) one key's run. Ordered, a key's entries stay together.
+   */
+  private List<List<ClaimedEntry>> split(List<ClaimedEntry> entries) {
+    if (entries.size() < 2) {
+      return null;
+    }
+    if (!ordered) {
+      int mid = entries.size() / 2;
+      return List.of(entries.subList(0, mid), entries.subList(mid, entries.size()));
+    }
+    Map<Object, Integer> sizes = new LinkedHashMap<>();
+    for (ClaimedEntry e : entries) {
+      sizes.merge(orderKey(e), 1, Integer::sum);
+    }
+    if (sizes.size() < 2) {
+      return null;
+    }
+    Set<Object> first = new HashSet<>();
+    int taken = 0;
+    for (Map.Entry<Object, Integer> k : sizes.entrySet()) {
+      if (!first.isEmpty() && taken + k.getValue() > entries.size() / 2) {
+        break;
+      }
+      first.add(k.getKey());
+      taken += k.getValue();
+    }
+    if (first.size() == sizes.size()) {
+      first.remove(sizes.keySet().stream().reduce((a, b) -> b).orElseThrow());
+    }
+    List<ClaimedEntry> a = new ArrayList<>();
+    List<ClaimedEntry> b = new ArrayList<>();
+    for (ClaimedEntry e : entries) {
+      (first.contains(orderKey(e)) ? a : b).add(e);
+    }
+    return List.of(a, b);
+  }
+
+  /** What keeps entries in order: namespace and key; an entry without a key is its own. */
+  private static Object orderKey(ClaimedEntry e) {
+    byte[] key = e.message().key();
+    if (key == null) {
+      return e; // identity: never shared
+    }
+    return List.of(e.message().namespace(), java.nio.ByteBuffer.wrap(key));
   }
 
   /**
@@ -238,22 +316,56 @@ final class BatchProcessor {
       if (unknown.isEmpty()) {
         List<ClaimedEntry> sent = new ArrayList<>();
         List<ClaimedEntry> retryable = new ArrayList<>();
+        List<ClaimedEntry> followers = new ArrayList<>();
+        Set<Object> failedHere = new HashSet<>();
+        Set<Object> permanentHeads = new HashSet<>();
         for (ClaimedEntry e : entries) {
           PublishException.Failure f = failures.get(e.id());
+          Object key = ordered ? orderKey(e) : null;
+          boolean follower = ordered && failedHere.contains(key);
           if (f == null) {
+            if (follower) {
+              log.error(
+                  "publisher {} reported entry {} sent after an earlier entry of its key failed"
+                      + " in the same call: it does not keep order (keepsOrder() must be false)",
+                  publisherName,
+                  e.id());
+            }
             sent.add(e);
+            continue;
+          }
+          r.lastCause.put(e, f.cause());
+          if (ordered) {
+            failedHere.add(key);
+          }
+          if (follower) {
+            followers.add(e);
           } else if (f.permanent()) {
             r.permanent.put(e, f);
+            if (ordered) {
+              permanentHeads.add(key);
+            }
           } else {
-            r.lastCause.put(e, f.cause());
             retryable.add(e);
           }
         }
         r.sent.addAll(sent);
         if (sent.isEmpty()) {
-          return retryable;
+          // Nothing went through: every failure is a suspect, runs kept whole for halving.
+          // A run whose head failed for good waits for its dead-lettering, untried.
+          List<ClaimedEntry> suspects = new ArrayList<>();
+          List<ClaimedEntry> waiting = new ArrayList<>();
+          for (ClaimedEntry e : entries) {
+            if (r.permanent.containsKey(e)) {
+              continue;
+            }
+            (ordered && permanentHeads.contains(orderKey(e)) ? waiting : suspects).add(e);
+          }
+          r.release(waiting);
+          return suspects;
         }
         retryable.forEach(r::charge);
+        r.release(followers);
         return List.of();
       }
       // Fail closed: a publisher that names entries it was never given may be confused about

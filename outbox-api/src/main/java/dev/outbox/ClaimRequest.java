@@ -19,9 +19,19 @@ import java.util.UUID;
  *     available; fresh entries are available whatever it says
  * @param deadline when the claim expires; after {@code now}
  * @param limit the most entries to claim, {@code >= 1}
+ * @param maxPerKey for a storage that keeps keys in order ({@link ProcessorStorage#ordering()}):
+ *     the most consecutive entries of one key to claim at once, {@code 1 <= maxPerKey <= limit}; 1
+ *     when the publisher does not {@link Publisher#keepsOrder() keep order} within a call. Other
+ *     storages ignore it.
  */
 public record ClaimRequest(
-    String processorId, UUID claimToken, Instant now, Instant deadline, int limit) {
+    String processorId, UUID claimToken, Instant now, Instant deadline, int limit, int maxPerKey) {
+
+  /** A request whose {@code maxPerKey} is its {@code limit}. */
+  public ClaimRequest(
+      String processorId, UUID claimToken, Instant now, Instant deadline, int limit) {
+    this(processorId, claimToken, now, deadline, limit, limit);
+  }
 
   /** Checks the fields. */
   public ClaimRequest {
@@ -34,6 +44,10 @@ public record ClaimRequest(
     }
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+    }
+    if (maxPerKey < 1 || maxPerKey > limit) {
+      throw new IllegalArgumentException(
+          "maxPerKey must be 1 to limit (" + limit + "), was " + maxPerKey);
     }
   }
 }

@@ -51,4 +51,13 @@ public interface DeadLetterStorage {
 
   /** Deletes every dead letter for good and returns how many there were. */
   int purgeAllDeadLetters();
+
+  /**
+   * For a {@link Ordering#BY_KEY_BLOCKING} storage: the keys that dead letters hold back, ordered
+   * by their smallest dead letter's id, at most {@code limit}. Other storages return an empty list
+   * (the default).
+   */
+  default List<BlockedKey> blockedKeys(int limit) {
+    return List.of();
+  }
 }

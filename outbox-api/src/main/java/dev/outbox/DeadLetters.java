@@ -32,6 +32,20 @@ public final class DeadLetters {
     return storage.deadLetters(afterId, limit);
   }
 
+  /**
+   * The keys that dead letters hold back, when the storage is {@link Ordering#BY_KEY_BLOCKING}
+   * (else none): each with the dead letters blocking it and how many messages wait behind them.
+   * Unblock a key by {@linkplain #requeue(long...) requeueing} its dead letters (they are retried
+   * first, keeping their ids, then the key's later messages follow) or by {@linkplain
+   * #purge(long...) purging} them (they are skipped for good).
+   */
+  public List<BlockedKey> blockedKeys(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");
+    }
+    return storage.blockedKeys(limit);
+  }
+
   /** Moves these dead letters back into the outbox with attempts reset; returns how many. */
   public int requeue(long... ids) {
     return storage.requeueDeadLetters(boxed(ids), clock.now());

@@ -149,6 +149,14 @@ public final class Outbox<T> implements AutoCloseable {
     return clock;
   }
 
+  /**
+   * Whether this outbox keeps each key's messages in order: its storage's {@link
+   * ProcessorStorage#ordering()}.
+   */
+  public Ordering ordering() {
+    return storage.ordering();
+  }
+
   /** This processor's id, as recorded in its claims. */
   public String processorId() {
     return config.processorId();

@@ -44,6 +44,22 @@ import java.util.UUID;
  * sharing a database). Failures are reported as {@link OutboxException} (or a subclass); an
  * implementation retries transient conflicts such as deadlocks itself.
  *
+ * <h2>Ordering</h2>
+ *
+ * A storage whose {@link #ordering()} is {@link Ordering#BY_KEY} or {@link
+ * Ordering#BY_KEY_BLOCKING} keeps each key's messages in order (see {@link Ordering} for the
+ * guarantee): {@link #publish} takes a lock per key inside the caller's transaction before it draws
+ * ids, so a key's id order is its commit order; {@link #claim} hands out an entry of a key only
+ * when no entry of that key with a smaller id is left in the outbox (in the blocking mode: nor
+ * among the dead letters), together with at most {@link ClaimRequest#maxPerKey()} consecutive
+ * entries of that key.
+ *
+ * <h2>After a claim</h2>
+ *
+ * The core calls {@link #finish} once per claim, after it recorded the fate of every entry (or gave
+ * up trying). A storage that holds something per claim, such as an open transaction whose row locks
+ * are the lease, commits or frees it there.
+ *
  * <p>Every implementation should pass the testkit's {@code ProcessorStorageContract}.
  *
  * @param <T> the caller's transaction handle
@@ -98,4 +114,20 @@ public interface ProcessorStorage<T> {
    * @return how many entries were updated
    */
   int release(UUID claimToken, List<FailedEntry> failures);
+
+  /**
+   * Whether this storage keeps each key's messages in order; {@link Ordering#NONE} by default. It
+   * must not change over the storage's life.
+   */
+  default Ordering ordering() {
+    return Ordering.NONE;
+  }
+
+  /**
+   * Ends a claim: called once for every non-empty claim, after {@link #delete}, {@link #release}
+   * and {@link DeadLetterStorage#deadLetter} for its entries were called (or one of them failed).
+   * The default does nothing; a storage that holds resources per claim frees them here. Must not
+   * throw for a token it does not know.
+   */
+  default void finish(UUID claimToken) {}
 }

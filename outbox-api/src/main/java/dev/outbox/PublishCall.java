@@ -36,6 +36,11 @@ final class PublishCall {
   private final Duration timeout;
   private final ExecutorService executor;
 
+  /** Whether the publisher keeps a key's order within one call. */
+  boolean keepsOrder() {
+    return publisher.keepsOrder();
+  }
+
   PublishCall(Publisher publisher, Clock clock, Duration timeout, ExecutorService executor) {
     this.publisher = publisher;
     this.clock = clock;

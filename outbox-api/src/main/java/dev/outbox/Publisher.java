@@ -48,4 +48,18 @@ public interface Publisher {
    * @throws IllegalArgumentException naming the limit the message breaks
    */
   default void checkDeliverable(Message message) {}
+
+  /**
+   * Whether one call keeps the order of entries of the same key (same namespace and key): they
+   * reach the broker in list order, and when one of them fails, every later entry of that key in
+   * the call fails too (retryably, reported in the {@link PublishException}), so none overtakes it.
+   * An outbox over an ordered storage ({@link ProcessorStorage#ordering()}) hands such a publisher
+   * whole runs of a key in one call; any other publisher gets at most one entry per key per call,
+   * which is safe but slower for hot keys.
+   *
+   * <p>The default is {@code false}. A decorating publisher returns its delegate's answer.
+   */
+  default boolean keepsOrder() {
+    return false;
+  }
 }

@@ -49,6 +49,11 @@ final class TimedPublisher implements Publisher {
     delegate.checkDeliverable(message);
   }
 
+  @Override
+  public boolean keepsOrder() {
+    return delegate.keepsOrder();
+  }
+
   /** How long each publish call took, in milliseconds. */
   List<Double> callMillis() {
     return new ArrayList<>(callMillis);

@@ -62,6 +62,11 @@ final class TimedPublisher implements Publisher {
   }
 
   @Override
+  public boolean keepsOrder() {
+    return delegate.keepsOrder();
+  }
+
+  @Override
   public String toString() {
     return "TimedPublisher{" + delegate + "}";
   }

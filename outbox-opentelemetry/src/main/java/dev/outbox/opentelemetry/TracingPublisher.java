@@ -150,6 +150,11 @@ final class TracingPublisher implements Publisher {
   }
 
   @Override
+  public boolean keepsOrder() {
+    return delegate.keepsOrder();
+  }
+
+  @Override
   public String toString() {
     return "TracingPublisher{" + delegate + "}";
   }

@@ -1,11 +1,13 @@
 package dev.outbox.testkit;
 
+import dev.outbox.BlockedKey;
 import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
 import dev.outbox.DeadLetterStorage;
 import dev.outbox.FailedEntry;
 import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.StatisticsStorage;
@@ -100,6 +102,21 @@ public class ForwardingStorage<T>
   @Override
   public int purgeAllDeadLetters() {
     return deadLetters.purgeAllDeadLetters();
+  }
+
+  @Override
+  public Ordering ordering() {
+    return storage.ordering();
+  }
+
+  @Override
+  public void finish(UUID claimToken) {
+    storage.finish(claimToken);
+  }
+
+  @Override
+  public List<BlockedKey> blockedKeys(int limit) {
+    return deadLetters.blockedKeys(limit);
   }
 
   @Override

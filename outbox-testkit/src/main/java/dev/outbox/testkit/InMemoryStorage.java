@@ -1,5 +1,6 @@
 package dev.outbox.testkit;
 
+import dev.outbox.BlockedKey;
 import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
@@ -7,13 +8,17 @@ import dev.outbox.DeadLetterStorage;
 import dev.outbox.FailedEntry;
 import dev.outbox.Message;
 import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.StatisticsStorage;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,6 +49,12 @@ import java.util.UUID;
  * <p>Any other non-null {@code txn} (tests that do not care about transactions often pass {@code
  * new Object()}) is an auto-committed transaction: the entries are written at once and cannot be
  * rolled back.
+ *
+ * <h2>Ordering</h2>
+ *
+ * {@code new InMemoryStorage<>(Ordering.BY_KEY)} (or {@code BY_KEY_BLOCKING}) keeps each key's
+ * messages in order as the {@link Ordering} contract says. Ids are drawn at commit, so a key's id
+ * order is its commit order without any lock.
  *
  * <p>Thread-safe: every method, {@link Transaction}'s included, holds this storage's lock.
  *
@@ -84,6 +95,7 @@ public final class InMemoryStorage<T>
     }
   }
 
+  private final Ordering ordering;
   private final TreeMap<Long, Row> rows = new TreeMap<>();
   private final TreeMap<Long, DeadLetter> dead = new TreeMap<>();
   private long lastId;
@@ -164,6 +176,21 @@ public final class InMemoryStorage<T>
     }
   }
 
+  /** A storage without ordering ({@link Ordering#NONE}). */
+  public InMemoryStorage() {
+    this(Ordering.NONE);
+  }
+
+  /** A storage with the given ordering; see the class comment. */
+  public InMemoryStorage(Ordering ordering) {
+    this.ordering = Objects.requireNonNull(ordering, "ordering");
+  }
+
+  @Override
+  public Ordering ordering() {
+    return ordering;
+  }
+
   /** Opens a transaction of this storage; see {@link Transaction}. */
   public Transaction begin() {
     return new Transaction(this);
@@ -211,17 +238,71 @@ public final class InMemoryStorage<T>
   @Override
   public synchronized List<ClaimedEntry> claim(ClaimRequest request) {
     List<ClaimedEntry> claimed = new ArrayList<>(Math.min(request.limit(), rows.size()));
+    // Ordered: how many of a key's entries this claim took, or -1 once the key is held back.
+    Map<List<Object>, Integer> keys = new HashMap<>();
+    if (ordering == Ordering.BY_KEY_BLOCKING) {
+      for (DeadLetter d : dead.values()) {
+        List<Object> k = orderKey(d.message());
+        if (k != null) {
+          keys.put(k, -1);
+        }
+      }
+    }
     for (Row r : rows.values()) {
       if (claimed.size() == request.limit()) {
         break;
       }
-      if (!r.availableAt.isAfter(request.now())) {
+      boolean available = !r.availableAt.isAfter(request.now());
+      List<Object> k = ordering.byKey() ? orderKey(r.message) : null;
+      if (k != null) {
+        int taken = keys.getOrDefault(k, 0);
+        if (taken < 0 || !available || taken >= request.maxPerKey()) {
+          keys.put(k, -1); // an older entry of the key stays behind: the rest wait for it
+          continue;
+        }
+        keys.put(k, taken + 1);
+      }
+      if (available) {
         r.claimToken = request.claimToken();
         r.availableAt = request.deadline();
         claimed.add(r.toEntry());
       }
     }
     return claimed;
+  }
+
+  /** Namespace and key, or null for a message without a key. */
+  private static List<Object> orderKey(Message m) {
+    byte[] key = m.key();
+    return key == null ? null : List.of(m.namespace(), ByteBuffer.wrap(key));
+  }
+
+  @Override
+  public synchronized List<BlockedKey> blockedKeys(int limit) {
+    if (ordering != Ordering.BY_KEY_BLOCKING) {
+      return List.of();
+    }
+    Map<List<Object>, List<Long>> blocking = new LinkedHashMap<>();
+    Map<List<Object>, byte[]> keyBytes = new HashMap<>();
+    for (DeadLetter d : dead.values()) {
+      List<Object> k = orderKey(d.message());
+      if (k != null) {
+        blocking.computeIfAbsent(k, x -> new ArrayList<>()).add(d.id());
+        keyBytes.put(k, d.message().key());
+      }
+    }
+    List<BlockedKey> result = new ArrayList<>();
+    for (Map.Entry<List<Object>, List<Long>> b : blocking.entrySet()) {
+      if (result.size() == limit) {
+        break;
+      }
+      long waiting =
+          rows.values().stream().filter(r -> b.getKey().equals(orderKey(r.message))).count();
+      result.add(
+          new BlockedKey(
+              (String) b.getKey().get(0), keyBytes.get(b.getKey()), b.getValue(), waiting));
+    }
+    return result;
   }
 
   private Row claimed(UUID token, long id) {
