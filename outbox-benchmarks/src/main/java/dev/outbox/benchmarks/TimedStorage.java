@@ -55,4 +55,14 @@ final class TimedStorage<T> implements ProcessorStorage<T> {
   public int release(UUID claimToken, List<FailedEntry> failures) {
     return storage.release(claimToken, failures);
   }
+
+  @Override
+  public dev.outbox.Ordering ordering() {
+    return storage.ordering();
+  }
+
+  @Override
+  public void finish(UUID claimToken) {
+    storage.finish(claimToken);
+  }
 }
