@@ -3,6 +3,7 @@ package dev.outbox.micrometer;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.Clock;
 import dev.outbox.FailedEntry;
+import dev.outbox.Ordering;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxListener;
 import dev.outbox.OutboxStats;
@@ -79,7 +80,10 @@ public final class OutboxMetrics implements OutboxListener, AutoCloseable {
       Timer latency) {}
 
   /** The last successful stats() snapshot and when it was taken. */
-  private record Snapshot(OutboxStats stats, Instant at) {}
+  private record Snapshot(OutboxStats stats, long blockedKeys, Instant at) {}
+
+  /** The most blocked keys counted per refresh; the gauge shows at most this. */
+  static final int MAX_BLOCKED_KEYS_COUNTED = 10_000;
 
   private final MeterRegistry registry;
   private final String name;
@@ -240,6 +244,18 @@ public final class OutboxMetrics implements OutboxListener, AutoCloseable {
               .tags(tags)
               .strongReference(true)
               .register(registry));
+      if (outbox.ordering() == Ordering.BY_KEY_BLOCKING && outbox.supportsDeadLetters()) {
+        gauges.add(
+            Gauge.builder("outbox.keys.blocked", this, m -> m.blockedKeys())
+                .description(
+                    "Keys held back by a dead letter (ordering BY_KEY_BLOCKING), counted up to "
+                        + MAX_BLOCKED_KEYS_COUNTED
+                        + "; an operator requeues or purges their dead letters")
+                .baseUnit("keys")
+                .tags(tags)
+                .strongReference(true)
+                .register(registry));
+      }
       gauges.add(
           TimeGauge.builder("outbox.stats.age", this, TimeUnit.SECONDS, OutboxMetrics::statsAge)
               .description("Time since the backlog gauges were last refreshed")
@@ -267,6 +283,11 @@ public final class OutboxMetrics implements OutboxListener, AutoCloseable {
   private double fromSnapshot(ToDoubleFunction<OutboxStats> f) {
     Snapshot s = snapshot;
     return s == null ? Double.NaN : f.applyAsDouble(s.stats());
+  }
+
+  private double blockedKeys() {
+    Snapshot s = snapshot;
+    return s == null ? Double.NaN : s.blockedKeys();
   }
 
   private double statsAge() {
@@ -318,7 +339,11 @@ public final class OutboxMetrics implements OutboxListener, AutoCloseable {
     }
     try {
       OutboxStats stats = o.stats();
-      snapshot = new Snapshot(stats, clock.now());
+      long blocked =
+          o.ordering() == Ordering.BY_KEY_BLOCKING && o.supportsDeadLetters()
+              ? o.deadLetters().blockedKeys(MAX_BLOCKED_KEYS_COUNTED).size()
+              : 0;
+      snapshot = new Snapshot(stats, blocked, clock.now());
       return true;
     } catch (RuntimeException e) {
       refreshFailures.increment();

@@ -341,6 +341,41 @@ class OutboxMetricsTest {
   }
 
   @Test
+  void keysHeldBackByADeadLetterAreCountedWhenOrderingBlocks() {
+    metrics = metricsBuilder().build();
+    outbox =
+        Outbox.builder(
+                new dev.outbox.testkit.InMemoryStorage<Object>(dev.outbox.Ordering.BY_KEY_BLOCKING),
+                metrics.instrument(publisher))
+            .processorId("p1")
+            .clock(clock)
+            .maxAttempts(1)
+            .build();
+    metrics.monitor(outbox);
+    clock.awaitWaiters(1, WAIT);
+    assertThat(metrics.refreshStats()).isTrue();
+    assertThat(registry.get("outbox.keys.blocked").gauge().value()).isZero();
+    for (String p : new String[] {"a", "b", "c"}) {
+      outbox.publish(TXN, Message.builder().namespace("orders").key("k1").payload(p).build());
+    }
+    publisher.modes.put("a", Mode.PERMANENT);
+    outbox.pumpOutbox();
+
+    assertThat(metrics.refreshStats()).isTrue();
+
+    assertThat(registry.get("outbox.keys.blocked").gauge().value()).isEqualTo(1);
+    assertThat(outbox.deadLetters().blockedKeys(10).get(0).waiting()).isEqualTo(2);
+  }
+
+  @Test
+  void theBlockedKeysGaugeExistsOnlyForBlockingOrdering() {
+    metrics = metricsBuilder().build();
+    outbox = outboxBuilder(metrics.instrument(publisher)).listener(metrics).build();
+    metrics.monitor(outbox);
+    assertThat(registry.find("outbox.keys.blocked").gauge()).isNull();
+  }
+
+  @Test
   void claimedEntriesShowWhileABatchIsInFlight() {
     metrics = metricsBuilder().build();
     outbox = outboxBuilder(metrics.instrument(publisher)).listener(metrics).build();
