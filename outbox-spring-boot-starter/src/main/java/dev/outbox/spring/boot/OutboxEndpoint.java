@@ -1,5 +1,6 @@
 package dev.outbox.spring.boot;
 
+import dev.outbox.BlockedKey;
 import dev.outbox.DeadLetter;
 import dev.outbox.DeadLetters;
 import dev.outbox.Outbox;
@@ -29,17 +30,21 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  *       scalar values in a request body only, so ids are one comma-separated string.)
  *   <li>{@code POST /actuator/outbox/dead-letters/purge}, the same body: deletes dead letters for
  *       good.
+ *   <li>{@code GET /actuator/outbox/blocked-keys?limit=50}: with ordering {@code BY_KEY_BLOCKING},
+ *       the keys that dead letters hold back, each with the ids of those dead letters and how many
+ *       messages wait behind them. Unblock a key by requeueing its dead letters (retry them first)
+ *       or purging them (skip them).
  * </ul>
  *
  * <p>Like every endpoint it is exposed over HTTP only when listed in {@code
  * management.endpoints.web.exposure.include}; its write operations change data, so secure it as you
- * secure the other write endpoints. Blocked keys (ordered delivery) are not shown: the outbox has
- * no ordering yet.
+ * secure the other write endpoints.
  */
 @Endpoint(id = "outbox")
 public class OutboxEndpoint {
 
   static final String DEAD_LETTERS = "dead-letters";
+  static final String BLOCKED_KEYS = "blocked-keys";
   static final int DEFAULT_LIMIT = 50;
   static final int MAX_LIMIT = 1000;
 
@@ -65,6 +70,7 @@ public class OutboxEndpoint {
     m.put("processor", OutboxViews.processor(outbox, processorEnabled));
     m.put("backlog", outbox.supportsStats() ? OutboxViews.backlog(outbox.stats()) : null);
     m.put("deadLettersSupported", outbox.supportsDeadLetters());
+    m.put("ordering", outbox.ordering().name());
     OutboxConfig c = outbox.config();
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("batchSize", c.batchSize());
@@ -77,18 +83,31 @@ public class OutboxEndpoint {
   }
 
   /**
-   * Dead letters with an id above {@code afterId} (default 0), at most {@code limit} (default 50,
-   * at most 1000), smallest id first.
+   * {@code dead-letters}: dead letters with an id above {@code afterId} (default 0), at most {@code
+   * limit} (default 50, at most 1000), smallest id first. {@code blocked-keys}: the keys dead
+   * letters hold back (ordering {@code BY_KEY_BLOCKING}; else none), at most {@code limit}.
    */
   @ReadOperation
   public Map<String, Object> deadLetters(
       @Selector String section, @Nullable Long afterId, @Nullable Integer limit) {
-    DeadLetters dl = deadLetters(section);
     int n = limit == null ? DEFAULT_LIMIT : limit;
     if (n < 1 || n > MAX_LIMIT) {
       throw new InvalidEndpointRequestException(
           "limit is " + n + "; allowed 1 to " + MAX_LIMIT, "limit out of range");
     }
+    if (BLOCKED_KEYS.equals(section)) {
+      List<Map<String, Object>> keys = new ArrayList<>();
+      if (outbox.supportsDeadLetters()) {
+        for (BlockedKey k : outbox.deadLetters().blockedKeys(n)) {
+          keys.add(OutboxViews.blockedKey(k));
+        }
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("ordering", outbox.ordering().name());
+      m.put("blockedKeys", keys);
+      return m;
+    }
+    DeadLetters dl = deadLetters(section);
     long after = afterId == null ? 0 : afterId;
     List<DeadLetter> page = dl.list(after, n);
     List<Map<String, Object>> items = new ArrayList<>(page.size());
@@ -139,7 +158,12 @@ public class OutboxEndpoint {
   private DeadLetters deadLetters(String section) {
     if (!DEAD_LETTERS.equals(section)) {
       throw new InvalidEndpointRequestException(
-          "unknown part '" + section + "' of the outbox endpoint; the only one is " + DEAD_LETTERS,
+          "unknown part '"
+              + section
+              + "' of the outbox endpoint; the parts are "
+              + DEAD_LETTERS
+              + " and "
+              + BLOCKED_KEYS,
           "unknown part of the outbox endpoint");
     }
     if (!outbox.supportsDeadLetters()) {

@@ -1,5 +1,6 @@
 package dev.outbox.spring.boot;
 
+import dev.outbox.BlockedKey;
 import dev.outbox.DeadLetter;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxHealth;
@@ -52,6 +53,15 @@ final class OutboxViews {
     m.put("attempts", d.attempts());
     m.put("lastError", d.lastError());
     m.put("deadLetteredAt", d.deadLetteredAt().toString());
+    return m;
+  }
+
+  static Map<String, Object> blockedKey(BlockedKey k) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("namespace", k.namespace());
+    m.put("keyBase64", Base64.getEncoder().encodeToString(k.key()));
+    m.put("deadLetterIds", k.deadLetterIds());
+    m.put("waiting", k.waiting());
     return m;
   }
 
