@@ -86,7 +86,9 @@ final class BatchProcessor {
     while (!stop.getAsBoolean()) {
       PumpResult batch = processOneBatch();
       total = total.plus(batch);
-      boolean full = batch.claimed() == config.batchSize();
+      // Ordered, a short batch does not mean the backlog is drained: a key's next entries become
+      // claimable only once its head is gone, so go on while batches come back at all.
+      boolean full = batch.claimed() == config.batchSize() || (ordered && batch.claimed() > 0);
       boolean clean = batch.failed() == 0 && batch.deadLettered() == 0 && batch.released() == 0;
       if (!full || !clean) {
         // A short batch means the backlog is drained; a failure means the broker is unwell, and

@@ -154,6 +154,19 @@ class OrderedProcessingTest {
   }
 
   @Test
+  void onePassDrainsAKeyEvenWhenThePublisherTakesOneEntryPerKeyPerCall() {
+    InMemoryStorage<Object> storage = new InMemoryStorage<>(Ordering.BY_KEY);
+    OrderedPublisher publisher = new OrderedPublisher(false);
+    try (Outbox<Object> outbox = outbox(storage, publisher, new FakeClock(), 5)) {
+      for (int seq = 0; seq < 5; seq++) {
+        outbox.publish(new Object(), msg("a", seq));
+      }
+      assertThat(outbox.pumpOutbox().published()).isEqualTo(5);
+    }
+    assertThat(publisher.payloads()).containsExactly("a:0", "a:1", "a:2", "a:3", "a:4");
+  }
+
+  @Test
   void aFailedHeadIsChargedAndItsFollowersWaitUnchargedWhileOtherKeysFlow() {
     InMemoryStorage<Object> storage = new InMemoryStorage<>(Ordering.BY_KEY);
     OrderedPublisher publisher = new OrderedPublisher(true);

@@ -65,7 +65,8 @@ public class OutboxAutoConfiguration {
   @ConditionalOnMissingBean(ProcessorStorage.class)
   public JdbcStorage outboxStorage(DataSource dataSource, OutboxProperties properties) {
     OutboxProperties.Jdbc jdbc = properties.getJdbc();
-    JdbcStorage.Builder builder = JdbcStorage.builder(dataSource).tableName(jdbc.getTableName());
+    JdbcStorage.Builder builder =
+        JdbcStorage.builder(dataSource).tableName(jdbc.getTableName()).ordering(jdbc.getOrdering());
     switch (jdbc.getDialect()) {
       case POSTGRESQL -> builder.dialect(JdbcDialect.postgres());
       case MYSQL -> builder.dialect(JdbcDialect.mysql());

@@ -1,5 +1,6 @@
 package dev.outbox.spring.boot;
 
+import dev.outbox.Ordering;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -417,6 +418,23 @@ public class OutboxProperties {
      * with your migrations (Flyway, Liquibase) from the schema files in outbox-jdbc.
      */
     private boolean initializeSchema = false;
+
+    /**
+     * Per-key ordering: NONE (default), BY_KEY (a key's messages are published in commit order; a
+     * dead-lettered message lets its key go on) or BY_KEY_BLOCKING (a dead letter holds its key
+     * until it is requeued or purged). Every application writing the table must use the same.
+     */
+    private Ordering ordering = Ordering.NONE;
+
+    /** The per-key ordering. */
+    public Ordering getOrdering() {
+      return ordering;
+    }
+
+    /** Sets the per-key ordering. */
+    public void setOrdering(Ordering ordering) {
+      this.ordering = ordering;
+    }
 
     /** The outbox table's name. */
     public String getTableName() {
