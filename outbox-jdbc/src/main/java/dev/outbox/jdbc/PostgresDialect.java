@@ -314,6 +314,9 @@ final class PostgresDialect extends JdbcDialect {
    * index exists (measured on PostgreSQL 15): at every start it would wait for every open writer of
    * the outbox and hold up the writers queued behind it. An index that exists is skipped here
    * instead; {@code createSchema} holds an advisory lock, so no other start creates it meanwhile.
+   * So is an index on a table of the schema before {@code order_key} (which {@code CREATE TABLE IF
+   * NOT EXISTS} left as it was): an unordered storage works on it unchanged, and an ordered one's
+   * {@code createSchema} then fails naming the upgrade script.
    */
   @Override
   boolean schemaStatementNeeded(Connection c, String statement) throws SQLException {
@@ -321,11 +324,16 @@ final class PostgresDialect extends JdbcDialect {
     if (!m.lookingAt()) {
       return true;
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {
+    String table = statement.substring(m.end(2)).split("[\\s(]", 2)[0];
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT to_regclass(?) IS NULL, EXISTS (SELECT 1 FROM pg_attribute"
+                + " WHERE attrelid = to_regclass(?) AND attname = 'order_key' AND NOT attisdropped)")) {
       ps.setString(1, m.group(2) + m.group(1));
+      ps.setString(2, m.group(2) + table);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getBoolean(1);
+        return rs.getBoolean(1) && rs.getBoolean(2);
       }
     }
   }
