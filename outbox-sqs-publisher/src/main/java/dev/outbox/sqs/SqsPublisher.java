@@ -211,13 +211,30 @@ public final class SqsPublisher implements Publisher {
       }
     }
     List<PreparedEntry> prepared = new ArrayList<>(entries.size());
+    Set<Object> failedKeys = new HashSet<>();
     for (ClaimedEntry entry : entries) {
       PreparedEntry p = prepare(entry, outcomes);
-      if (p != null) {
-        prepared.add(p);
-      } else {
+      Object key = PreparedEntry.orderKey(entry);
+      if (p == null) {
         // Failed before sending: on a FIFO queue the key's later messages must not overtake it.
-        outcomes.breakKey(PreparedEntry.orderKey(entry));
+        if (key != null) {
+          failedKeys.add(key);
+        }
+      } else if (key != null && isFifo(p.queueUrl()) && failedKeys.contains(key)) {
+        outcomes.retryable(
+            p.id(),
+            new SqsEntryException(
+                "message "
+                    + p.id()
+                    + " was not sent: an earlier message of its key failed in this call, and"
+                    + " sending this one now would put it out of order",
+                p.id(),
+                p.queueUrl(),
+                null,
+                false,
+                null));
+      } else {
+        prepared.add(p);
       }
     }
     return prepared;
