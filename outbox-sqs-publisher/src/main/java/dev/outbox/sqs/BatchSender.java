@@ -87,7 +87,7 @@ final class BatchSender {
   private CompletableFuture<Void> send(Batch batch, Outcomes outcomes) {
     List<PreparedEntry> entries = new ArrayList<>(batch.entries.size());
     for (PreparedEntry p : batch.entries) {
-      if (!heldBackForGroupOrder(batch, p, outcomes)) {
+      if (!heldBackForKeyOrder(batch, p, outcomes)) {
         entries.add(p);
       }
     }
@@ -122,7 +122,7 @@ final class BatchSender {
    * Records a retryable failure for a FIFO entry whose key (namespace and key) already failed in
    * this call, so it cannot overtake the failed one; returns whether it did.
    */
-  private static boolean heldBackForGroupOrder(Batch batch, PreparedEntry p, Outcomes outcomes) {
+  private static boolean heldBackForKeyOrder(Batch batch, PreparedEntry p, Outcomes outcomes) {
     if (!batch.fifo || !outcomes.keyBroken(p.orderKey())) {
       return false;
     }
@@ -148,7 +148,7 @@ final class BatchSender {
       return CompletableFuture.completedFuture(null);
     }
     PreparedEntry p = entries.get(index);
-    if (heldBackForGroupOrder(batch, p, outcomes)) {
+    if (heldBackForKeyOrder(batch, p, outcomes)) {
       return oneByOne(batch, entries, index + 1, outcomes);
     }
     List<PreparedEntry> single = List.of(p);
