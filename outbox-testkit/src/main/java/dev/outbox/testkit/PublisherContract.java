@@ -763,15 +763,23 @@ public abstract class PublisherContract {
     assertKeyOrder(batch, got);
   }
 
-  /** A hot key's run with other keys interleaved; the entry at {@code failAt} is replaced. */
-  private List<ClaimedEntry> runWithOthers(
-      String hot, int failAt, Function<Message, ClaimedEntry> failing, ClaimedEntry[] head) {
+  /** A batch with one entry meant to fail: the head of the rest of its key's run. */
+  private record RunWithHead(List<ClaimedEntry> batch, ClaimedEntry head) {}
+
+  /**
+   * Eight entries of a hot key with other keys' entries and keyless ones interleaved; the hot key's
+   * entry at {@code failAt} is {@code failing} applied to the message it would have had.
+   */
+  private RunWithHead runWithOthers(
+      String hot, int failAt, Function<Message, ClaimedEntry> failing) {
     List<ClaimedEntry> batch = new ArrayList<>();
+    ClaimedEntry head = null;
     for (int i = 0; i < 8; i++) {
       Message m = keyed(hot, i);
-      ClaimedEntry e = i == failAt ? failing.apply(m) : entry(m);
+      ClaimedEntry e = entry(m);
       if (i == failAt) {
-        head[0] = e;
+        e = failing.apply(m);
+        head = e;
       }
       batch.add(e);
       batch.add(entry(keyed("other-" + (i % 3), i)));
@@ -779,7 +787,7 @@ public abstract class PublisherContract {
         batch.add(entry(Message.builder().namespace(namespace()).payload("no key " + i).build()));
       }
     }
-    return batch;
+    return new RunWithHead(batch, head);
   }
 
   @Test
@@ -816,32 +824,18 @@ public abstract class PublisherContract {
   @Test
   void whenAKeysEntryFailsRetryablyItsLaterEntriesFailRetryablyAndDoNotArrive() {
     assumeKeepsOrder();
-    ClaimedEntry[] head = new ClaimedEntry[1];
-    boolean[] skipped = new boolean[1];
-    List<ClaimedEntry> batch =
-        runWithOthers(
-            "hot",
-            3,
-            m -> {
-              Optional<Message> failing = retryablyFailing(m);
-              if (failing.isEmpty()) {
-                skipped[0] = true;
-                return entry(m);
-              }
-              assertThat(failing.get().namespace())
-                  .as("retryablyFailing must keep the namespace")
-                  .isEqualTo(m.namespace());
-              assertThat(failing.get().key())
-                  .as("retryablyFailing must keep the key")
-                  .isEqualTo(m.key());
-              return entry(failing.get());
-            },
-            head);
-    assumeThat(skipped[0]).as("the publisher can be made to fail an entry retryably").isFalse();
+    Message probe = keyed("hot", 3);
+    Optional<Message> failing = retryablyFailing(probe);
+    assumeThat(failing).as("the publisher can be made to fail an entry retryably").isPresent();
+    assertThat(failing.get().namespace())
+        .as("retryablyFailing must keep the namespace")
+        .isEqualTo(probe.namespace());
+    assertThat(failing.get().key()).as("retryablyFailing must keep the key").isEqualTo(probe.key());
+    RunWithHead run = runWithOthers("hot", 3, m -> entry(retryablyFailing(m).orElseThrow()));
 
     publishWithFailingHead(
-        batch,
-        head[0],
+        run.batch(),
+        run.head(),
         new Expected(
             false, "retryablyFailing(...) must return a message the publisher fails retryably"));
   }
@@ -851,17 +845,15 @@ public abstract class PublisherContract {
     assumeKeepsOrder();
     Optional<ClaimedEntry> oversized = oversizedEntry(NEXT_ID.incrementAndGet());
     assumeThat(oversized).as("the broker has a size limit").isPresent();
-    ClaimedEntry[] head = new ClaimedEntry[1];
-    List<ClaimedEntry> batch =
+    RunWithHead run =
         runWithOthers(
             "doomed",
             2,
             m ->
                 entry(
                     oversized.get().id(),
-                    oversized.get().message().toBuilder().key(m.key()).build()),
-            head);
+                    oversized.get().message().toBuilder().key(m.key()).build()));
 
-    publishWithFailingHead(batch, head[0], new Expected(true, SIZE_RULE));
+    publishWithFailingHead(run.batch(), run.head(), new Expected(true, SIZE_RULE));
   }
 }
