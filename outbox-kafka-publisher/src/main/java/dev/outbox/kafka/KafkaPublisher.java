@@ -65,11 +65,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * topic, authorization, serialization, a namespace with no topic). Each cause is a {@link
  * KafkaEntryException}.
  *
- * <p><b>Order.</b> The idempotent producer keeps each partition in send order across its retries.
- * When an entry fails, every later entry of the batch with the same key is reported failed
- * (retryable) too, so the key's messages are retried in order: ones that failed before they were
- * sent are not sent at all; ones already written are written again on the retry (duplicates that
- * consumers drop by message id).
+ * <p><b>Order.</b> The idempotent producer keeps each partition in send order across its retries,
+ * and a key's records share a partition (same topic and record key), so a key's entries reach Kafka
+ * in batch order: {@link #keepsOrder()} is true. When an entry fails, every later entry of the
+ * batch with the same key (namespace and key) is reported failed (retryable) too, so the key's
+ * messages are retried in order: ones that failed before they were sent are not sent at all; ones
+ * already written (a record that fails at the broker after later records of its key were sent) are
+ * written again on the retry (duplicates that consumers drop by message id).
  *
  * <p><b>Settings.</b> The producer must be idempotent with {@code acks=all}, {@code retries > 0},
  * at most 5 requests in flight, no {@code transactional.id} and byte-array serializers; the
@@ -95,16 +97,19 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
   private final ProducerSettings settings;
   private final long recordLimit;
   private final String recordLimitName;
+  private final boolean keepsOrder;
 
   private KafkaPublisher(
       Producer<byte[], byte[]> producer,
       boolean ownsProducer,
       Function<Message, KafkaRoute> router,
-      ProducerSettings settings) {
+      ProducerSettings settings,
+      boolean declaredOrder) {
     this.producer = producer;
     this.ownsProducer = ownsProducer;
     this.router = router;
     this.settings = settings;
+    this.keepsOrder = declaredOrder && settings.keepsPartitionOrder;
     if (settings.bufferMemory < settings.maxRequestSize) {
       this.recordLimit = settings.bufferMemory;
       this.recordLimitName = ProducerConfig.BUFFER_MEMORY_CONFIG;
@@ -213,7 +218,7 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     KafkaEntryException[] failed = new KafkaEntryException[n];
     List<Future<RecordMetadata>> sent = new ArrayList<>(Collections.nCopies(n, null));
     String[] topics = new String[n];
-    Set<ByteBuffer> failedKeys = new HashSet<>();
+    Set<Object> failedKeys = new HashSet<>();
     Map<String, KafkaEntryException> failedTopics = new HashMap<>();
     boolean interrupted = false;
 
@@ -221,7 +226,7 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
       ClaimedEntry entry = entries.get(i);
       Message m = entry.message();
       byte[] key = m.key();
-      ByteBuffer keyId = key == null ? null : ByteBuffer.wrap(key);
+      Object keyId = orderKey(m);
       KafkaRoute route;
       try {
         route = router.apply(m);
@@ -376,8 +381,7 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     failedKeys.clear();
     for (int i = 0; i < n; i++) {
       ClaimedEntry entry = entries.get(i);
-      byte[] key = entry.message().key();
-      ByteBuffer keyId = key == null ? null : ByteBuffer.wrap(key);
+      Object keyId = orderKey(entry.message());
       if (failed[i] == null && keyId != null && failedKeys.contains(keyId)) {
         failed[i] = heldBack(entry, topics[i]);
       }
@@ -391,6 +395,23 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
       }
     }
     failures.throwIfAny();
+  }
+
+  /**
+   * Whether one call keeps each key's order, so that an outbox over an ordered storage may hand
+   * this publisher a key's whole run at once. True when the producer keeps each partition in send
+   * order across retries (idempotence with at most 5 requests in flight, or 1 in flight; the
+   * builders refuse anything else) and the builder was not told {@link Builder#keepsOrder
+   * keepsOrder(false)}.
+   *
+   * <p>A key's records go to one partition (same topic, same record key, the producer's
+   * partitioner) in list order; once one fails, the key's later entries of the call fail retryably:
+   * those not yet sent are not sent. A router that picks partitions itself must keep a key on one
+   * partition.
+   */
+  @Override
+  public boolean keepsOrder() {
+    return keepsOrder;
   }
 
   /** Closes the producer when this publisher built it; a caller's producer stays open. */
@@ -438,7 +459,16 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     return null;
   }
 
-  private static void failKey(Set<ByteBuffer> failedKeys, ByteBuffer keyId) {
+  /**
+   * What the outbox keeps in order ({@code Publisher.keepsOrder()}): namespace and key; {@code
+   * null} for a message without a key, which is never ordered.
+   */
+  private static Object orderKey(Message m) {
+    byte[] key = m.key();
+    return key == null ? null : List.of(m.namespace(), ByteBuffer.wrap(key));
+  }
+
+  private static void failKey(Set<Object> failedKeys, Object keyId) {
     if (keyId != null) {
       failedKeys.add(keyId);
     }
@@ -517,6 +547,7 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     private Map<String, String> routes;
     private String defaultTopic;
     private Function<Message, KafkaRoute> router;
+    private boolean keepsOrder = true;
 
     private Builder(Producer<byte[], byte[]> producer, Map<String, Object> config) {
       this.producer = producer;
@@ -552,6 +583,17 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
     }
 
     /**
+     * Declares {@link KafkaPublisher#keepsOrder()}; default {@code true}, which the producer
+     * settings the builder accepts always back. Say {@code false} when a {@link #router} may send
+     * messages of one key (namespace and key) to different partitions or topics over time: an
+     * outbox over an ordered storage then hands the publisher one message per key per call.
+     */
+    public Builder keepsOrder(boolean keepsOrder) {
+      this.keepsOrder = keepsOrder;
+      return this;
+    }
+
+    /**
      * Builds the publisher, and the producer when the builder was given a configuration.
      *
      * @throws IllegalArgumentException naming every bad setting: the routing, and producer settings
@@ -574,14 +616,14 @@ public final class KafkaPublisher implements Publisher, AutoCloseable {
             "KafkaPublisher is misconfigured: " + String.join("; ", errors));
       }
       if (producer != null) {
-        return new KafkaPublisher(producer, false, rule, settings);
+        return new KafkaPublisher(producer, false, rule, settings, keepsOrder);
       }
       Map<String, Object> producerConfig = new LinkedHashMap<>(settings.config);
       producerConfig.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
       producerConfig.remove(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
       KafkaProducer<byte[], byte[]> built =
           new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
-      return new KafkaPublisher(built, true, rule, settings);
+      return new KafkaPublisher(built, true, rule, settings, keepsOrder);
     }
 
     private Function<Message, KafkaRoute> routing(List<String> errors) {

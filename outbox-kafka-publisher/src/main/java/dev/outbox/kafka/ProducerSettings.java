@@ -26,12 +26,24 @@ final class ProducerSettings {
   final long deliveryTimeoutMs;
   final long maxBlockMs;
 
+  /**
+   * Whether the producer writes each partition in send order across its retries: retries on, and
+   * idempotence on or at most one request in flight. The checks refuse anything else, so this is
+   * true of every built publisher; it is kept as a figure so {@code keepsOrder()} says why.
+   */
+  final boolean keepsPartitionOrder;
+
   private ProducerSettings(Map<String, Object> config, Map<String, Object> parsed) {
     this.config = Collections.unmodifiableMap(config);
     this.maxRequestSize = (Integer) parsed.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
     this.bufferMemory = (Long) parsed.get(ProducerConfig.BUFFER_MEMORY_CONFIG);
     this.deliveryTimeoutMs = (Integer) parsed.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
     this.maxBlockMs = (Long) parsed.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+    int retries = (Integer) parsed.get(ProducerConfig.RETRIES_CONFIG);
+    int maxInFlight = (Integer) parsed.get(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION);
+    boolean idempotent = Boolean.TRUE.equals(parsed.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
+    this.keepsPartitionOrder =
+        retries > 0 && (idempotent && maxInFlight <= MAX_IN_FLIGHT_FOR_ORDER || maxInFlight == 1);
   }
 
   /**

@@ -300,7 +300,14 @@ class KafkaPublisherBrokerTest {
     KafkaPublisher publisher =
         publisher(KafkaPublisher.builder(broker.producerConfig()).routes(Map.of("x", topic)));
     ClaimedEntry k1 = entry(Message.builder().namespace("x").key("k").payload("k1").build());
-    ClaimedEntry k2 = entry(Message.builder().namespace("nowhere").key("k").payload("k2").build());
+    ClaimedEntry k2 =
+        entry(
+            Message.builder()
+                .namespace("x")
+                .key("k")
+                .payload("k2")
+                .header(KafkaPublisher.MESSAGE_ID_HEADER, "mine")
+                .build());
     ClaimedEntry k3 = entry(Message.builder().namespace("x").key("k").payload("k3").build());
     ClaimedEntry n1 = entry(Message.builder().namespace("x").payload("no key").build());
 
@@ -310,11 +317,33 @@ class KafkaPublisherBrokerTest {
 
     assertThat(failure.failures().keySet()).containsExactly(k2.id(), k3.id());
     assertThat(failure.failureOf(k2.id()).permanent()).isTrue();
-    assertThat(failure.failureOf(k2.id()).cause())
-        .hasMessageContaining("no Kafka topic is routed for namespace 'nowhere'");
+    assertThat(failure.failureOf(k2.id()).cause()).hasMessageContaining("is reserved");
     assertThat(failure.failureOf(k3.id()).permanent()).isFalse();
+    assertThat(failure.failureOf(k3.id()).cause())
+        .hasMessageContaining("an earlier message of the same key failed");
     assertThat(broker.readAll(topic, 2, WAIT).stream().map(KafkaRecords::messageId))
         .containsExactlyInAnyOrder(k1.messageId(), n1.messageId());
+  }
+
+  @Test
+  void theSameKeyInAnotherNamespaceIsAnotherKeyAndNotHeldBack() {
+    String topic = broker.createTopic("namespaces");
+    KafkaPublisher publisher =
+        publisher(
+            KafkaPublisher.builder(broker.producerConfig()).routes(Map.of("x", topic, "y", topic)));
+    ClaimedEntry x1 = entry(Message.builder().namespace("x").key("k").payload("x1").build());
+    ClaimedEntry lost = entry(Message.builder().namespace("nowhere").key("k").payload("n").build());
+    ClaimedEntry x2 = entry(Message.builder().namespace("x").key("k").payload("x2").build());
+    ClaimedEntry y1 = entry(Message.builder().namespace("y").key("k").payload("y1").build());
+
+    PublishException failure =
+        catchThrowableOfType(
+            PublishException.class, () -> publisher.publish(List.of(x1, lost, x2, y1)));
+
+    // The outbox orders (namespace, key): "nowhere"/k failing says nothing about x/k or y/k.
+    assertThat(failure.failures().keySet()).containsExactly(lost.id());
+    assertThat(broker.readAll(topic, 3, WAIT).stream().map(KafkaRecords::messageId))
+        .containsExactly(x1.messageId(), x2.messageId(), y1.messageId());
   }
 
   @Test

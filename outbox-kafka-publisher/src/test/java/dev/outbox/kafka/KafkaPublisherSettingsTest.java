@@ -117,6 +117,29 @@ class KafkaPublisherSettingsTest {
   }
 
   @Test
+  void everyAcceptedConfigurationKeepsPartitionOrderSoThePublisherKeepsKeyOrder() {
+    assertThat(ProducerSettings.forNewProducer(config()).keepsPartitionOrder).isTrue();
+    assertThat(
+            ProducerSettings.forNewProducer(
+                    config("max.in.flight.requests.per.connection", 5, "retries", 3))
+                .keepsPartitionOrder)
+        .isTrue();
+    assertThat(ProducerSettings.forExistingProducer(Map.of()).keepsPartitionOrder)
+        .as("Kafka's defaults: idempotence on")
+        .isTrue();
+    try (KafkaPublisher publisher = KafkaPublisher.builder(config()).topic("t").build()) {
+      assertThat(publisher.keepsOrder()).isTrue();
+    }
+    try (KafkaPublisher publisher =
+        KafkaPublisher.builder(config())
+            .router(m -> KafkaRoute.partition("t", m.payloadSize() % 2))
+            .keepsOrder(false)
+            .build()) {
+      assertThat(publisher.keepsOrder()).as("declared: the router spreads keys").isFalse();
+    }
+  }
+
+  @Test
   void aCallersProducerIsCheckedByTheConfigItWasBuiltWithAndNeverFilledIn() {
     Map<String, Object> builtWith = config("linger.ms", 20, "max.request.size", 3000);
     try (KafkaProducer<byte[], byte[]> producer =

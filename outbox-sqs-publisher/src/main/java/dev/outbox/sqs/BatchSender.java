@@ -20,7 +20,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResultEntry;
 
 /**
  * Sends planned batches with at most {@code maxInFlight} requests outstanding, each FIFO batch only
- * after the batches it waits for, and records every entry's outcome.
+ * after the batches it waits for, and records every entry's outcome. On a FIFO queue, once a
+ * message fails (retryably or for good), the later messages of its key (namespace and key) in the
+ * call are not sent: they fail retryably, to follow it.
  *
  * <p>All blocking (waiting for a permit or a ready batch) happens on the calling thread; the SDK's
  * callbacks only record outcomes and hand on work, so they never block its event loop.
@@ -85,7 +87,7 @@ final class BatchSender {
   private CompletableFuture<Void> send(Batch batch, Outcomes outcomes) {
     List<PreparedEntry> entries = new ArrayList<>(batch.entries.size());
     for (PreparedEntry p : batch.entries) {
-      if (!heldBackForGroupOrder(batch, p, outcomes)) {
+      if (!heldBackForKeyOrder(batch, p, outcomes)) {
         entries.add(p);
       }
     }
@@ -117,11 +119,11 @@ final class BatchSender {
   }
 
   /**
-   * Records a retryable failure for a FIFO entry whose group already failed in this call, so it
-   * cannot overtake the failed one; returns whether it did.
+   * Records a retryable failure for a FIFO entry whose key (namespace and key) already failed in
+   * this call, so it cannot overtake the failed one; returns whether it did.
    */
-  private static boolean heldBackForGroupOrder(Batch batch, PreparedEntry p, Outcomes outcomes) {
-    if (!batch.fifo || !outcomes.groupBroken(p.queueUrl(), p.groupId())) {
+  private static boolean heldBackForKeyOrder(Batch batch, PreparedEntry p, Outcomes outcomes) {
+    if (!batch.fifo || !outcomes.keyBroken(p.orderKey())) {
       return false;
     }
     outcomes.retryable(
@@ -129,9 +131,9 @@ final class BatchSender {
         new SqsEntryException(
             "message "
                 + p.id()
-                + " was not sent: an earlier message of FIFO group '"
+                + " was not sent: an earlier message of its key (FIFO group '"
                 + p.groupId()
-                + "' failed, and sending this one now would put it out of order",
+                + "') failed in this call, and sending this one now would put it out of order",
             p.id(),
             p.queueUrl(),
             null,
@@ -146,7 +148,7 @@ final class BatchSender {
       return CompletableFuture.completedFuture(null);
     }
     PreparedEntry p = entries.get(index);
-    if (heldBackForGroupOrder(batch, p, outcomes)) {
+    if (heldBackForKeyOrder(batch, p, outcomes)) {
       return oneByOne(batch, entries, index + 1, outcomes);
     }
     List<PreparedEntry> single = List.of(p);
@@ -266,9 +268,10 @@ final class BatchSender {
       outcomes.permanent(p.id(), cause);
     } else {
       outcomes.retryable(p.id(), cause);
-      if (batch.fifo) {
-        outcomes.breakGroup(p.queueUrl(), p.groupId());
-      }
+    }
+    if (batch.fifo) {
+      // Retried or dead-lettered, it comes later than the key's next messages would: hold them.
+      outcomes.breakKey(p.orderKey());
     }
   }
 

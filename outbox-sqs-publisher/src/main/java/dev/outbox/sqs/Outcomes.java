@@ -15,7 +15,7 @@ final class Outcomes {
 
   private final Set<Long> sent = ConcurrentHashMap.newKeySet();
   private final Map<Long, PublishException.Failure> failed = new ConcurrentHashMap<>();
-  private final Set<String> brokenGroups = ConcurrentHashMap.newKeySet();
+  private final Set<Object> brokenKeys = ConcurrentHashMap.newKeySet();
 
   void sent(long id) {
     if (!failed.containsKey(id)) {
@@ -38,15 +38,18 @@ final class Outcomes {
   }
 
   /**
-   * Records that a message of a FIFO group failed and may be retried later: later messages of the
-   * group in this call are held back so they cannot overtake it.
+   * Records that a message of this key ({@link PreparedEntry#orderKey()}: namespace and key) failed
+   * and may be retried later: later messages of the key in this call are held back so they cannot
+   * overtake it. A message without a key ({@code null}) is never ordered, so nothing is recorded.
    */
-  void breakGroup(String queueUrl, String groupId) {
-    brokenGroups.add(queueUrl + '\n' + groupId);
+  void breakKey(Object orderKey) {
+    if (orderKey != null) {
+      brokenKeys.add(orderKey);
+    }
   }
 
-  boolean groupBroken(String queueUrl, String groupId) {
-    return brokenGroups.contains(queueUrl + '\n' + groupId);
+  boolean keyBroken(Object orderKey) {
+    return orderKey != null && brokenKeys.contains(orderKey);
   }
 
   boolean known(long id) {

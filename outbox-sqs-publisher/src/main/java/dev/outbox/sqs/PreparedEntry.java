@@ -1,6 +1,8 @@
 package dev.outbox.sqs;
 
 import dev.outbox.ClaimedEntry;
+import java.nio.ByteBuffer;
+import java.util.List;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
@@ -21,5 +23,16 @@ record PreparedEntry(
 
   long id() {
     return entry.id();
+  }
+
+  /** What the outbox keeps in order: namespace and key; {@code null} for a message without key. */
+  Object orderKey() {
+    return orderKey(entry);
+  }
+
+  /** The order key of an entry: namespace and key, or {@code null} when it has no key. */
+  static Object orderKey(ClaimedEntry entry) {
+    byte[] key = entry.message().key();
+    return key == null ? null : List.of(entry.message().namespace(), ByteBuffer.wrap(key));
   }
 }

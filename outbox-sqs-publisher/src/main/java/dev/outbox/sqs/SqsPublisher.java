@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +34,11 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
  * <p>A batch is split per queue into SendMessageBatch requests of at most {@code maxBatchEntries}
  * entries and {@code maxBatchBytes} bytes, sent concurrently (at most {@code maxInFlightRequests}
  * at a time). On a FIFO queue (URL ending in {@code .fifo}) a request waits for the earlier
- * requests holding messages of the same message group, so every group reaches SQS in outbox order;
- * once a message of a group fails retryably, the group's later messages of the same call are held
- * back (and reported retryable) rather than sent ahead of it.
+ * requests holding messages of the same message group, so every group reaches SQS in outbox order,
+ * and holds at most one message per key (namespace and key), so a message SQS refuses cannot be
+ * overtaken by a later one of its key in the same request. Once a message fails (retryably or for
+ * good), the later messages of its key in the call are not sent: they fail retryably, to follow it.
+ * Hence {@link #keepsOrder()} when every queue is FIFO.
  *
  * <p>Every message carries its {@link ClaimedEntry#messageId()} as the {@value
  * SqsMessages#MESSAGE_ID} attribute and, on a FIFO queue, as the {@code MessageDeduplicationId}:
@@ -63,10 +66,13 @@ public final class SqsPublisher implements Publisher {
   private final BatchSender sender;
   private final int maxBatchEntries;
   private final int maxBatchBytes;
+  private final boolean keepsOrder;
+  private final Set<String> warnedUnordered = ConcurrentHashMap.newKeySet();
 
   private SqsPublisher(Builder b, Function<String, Optional<String>> router) {
     this.router = router;
     this.staticRouting = b.router == null;
+    this.keepsOrder = b.keepsOrder != null ? b.keepsOrder : b.everyStaticQueueFifo();
     this.mapper = new EntryMapper(b.maxMessageBytes, b.groupIdFunction, b.defaultGroupId);
     this.sender = new BatchSender(b.client, b.maxInFlightRequests);
     this.maxBatchEntries = b.maxBatchEntries;
@@ -81,6 +87,22 @@ public final class SqsPublisher implements Publisher {
   /** Whether a queue URL names a FIFO queue: its name ends in {@code .fifo}. */
   public static boolean isFifo(String queueUrl) {
     return queueUrl.endsWith(".fifo");
+  }
+
+  /**
+   * Whether one call keeps each key's order, so that an outbox over an ordered storage may hand
+   * this publisher a key's whole run at once: true when every queue it routes to is a FIFO queue
+   * known at build time (a FIFO {@code queueUrl}, or {@code routes} to FIFO queues only), false
+   * with a standard queue or a {@code router}, unless the builder's {@link Builder#keepsOrder} said
+   * otherwise.
+   *
+   * <p>A key's messages go to one FIFO group (namespace picks the queue, key the group), one
+   * request after another; once one fails, the key's later messages of the call are not sent and
+   * fail retryably.
+   */
+  @Override
+  public boolean keepsOrder() {
+    return keepsOrder;
   }
 
   /**
@@ -182,71 +204,112 @@ public final class SqsPublisher implements Publisher {
 
   private List<PreparedEntry> prepare(List<ClaimedEntry> entries, Outcomes outcomes) {
     Set<Long> ids = new HashSet<>();
-    List<PreparedEntry> prepared = new ArrayList<>(entries.size());
     for (ClaimedEntry entry : entries) {
-      long id = entry.id();
-      if (!ids.add(id)) {
-        throw new IllegalArgumentException("entry id " + id + " appears twice in the batch");
+      if (!ids.add(entry.id())) {
+        throw new IllegalArgumentException(
+            "entry id " + entry.id() + " appears twice in the batch");
       }
-      String namespace = entry.message().namespace();
-      Optional<String> queueUrl;
-      try {
-        queueUrl = router.apply(namespace);
-      } catch (RuntimeException e) {
+    }
+    List<PreparedEntry> prepared = new ArrayList<>(entries.size());
+    Set<Object> failedKeys = new HashSet<>();
+    for (ClaimedEntry entry : entries) {
+      PreparedEntry p = prepare(entry, outcomes);
+      Object key = PreparedEntry.orderKey(entry);
+      if (p == null) {
+        // Failed before sending: on a FIFO queue the key's later messages must not overtake it.
+        if (key != null) {
+          failedKeys.add(key);
+        }
+      } else if (key != null && isFifo(p.queueUrl()) && failedKeys.contains(key)) {
         outcomes.retryable(
-            id,
+            p.id(),
             new SqsEntryException(
-                "the router threw for namespace '" + namespace + "' (message " + id + "): " + e,
-                id,
-                null,
-                null,
-                false,
-                e));
-        continue;
-      }
-      if (queueUrl == null || queueUrl.isEmpty()) {
-        outcomes.permanent(
-            id,
-            SqsEntryException.rejected(
-                id,
-                null,
-                "no SQS queue is routed for namespace '" + namespace + "' (message " + id + ")"));
-        continue;
-      }
-      String url = queueUrl.get();
-      if (url.isBlank()) {
-        outcomes.retryable(
-            id,
-            new SqsEntryException(
-                "the router gave a blank queue URL for namespace '"
-                    + namespace
-                    + "' (message "
-                    + id
-                    + ")",
-                id,
-                null,
+                "message "
+                    + p.id()
+                    + " was not sent: an earlier message of its key failed in this call, and"
+                    + " sending this one now would put it out of order",
+                p.id(),
+                p.queueUrl(),
                 null,
                 false,
                 null));
-        continue;
-      }
-      try {
-        prepared.add(mapper.map(entry, url, isFifo(url)));
-      } catch (SqsEntryException e) {
-        outcomes.permanent(id, e);
-      } catch (RuntimeException e) {
-        outcomes.retryable(
-            id,
-            new SqsEntryException(
-                "the group id function threw for message " + id + ": " + e,
-                id,
-                url,
-                null,
-                false,
-                e));
+      } else {
+        prepared.add(p);
       }
     }
     return prepared;
+  }
+
+  /** The entry ready to send, or {@code null} after recording why it cannot be sent. */
+  private PreparedEntry prepare(ClaimedEntry entry, Outcomes outcomes) {
+    long id = entry.id();
+    String namespace = entry.message().namespace();
+    Optional<String> queueUrl;
+    try {
+      queueUrl = router.apply(namespace);
+    } catch (RuntimeException e) {
+      outcomes.retryable(
+          id,
+          new SqsEntryException(
+              "the router threw for namespace '" + namespace + "' (message " + id + "): " + e,
+              id,
+              null,
+              null,
+              false,
+              e));
+      return null;
+    }
+    if (queueUrl == null || queueUrl.isEmpty()) {
+      outcomes.permanent(
+          id,
+          SqsEntryException.rejected(
+              id,
+              null,
+              "no SQS queue is routed for namespace '" + namespace + "' (message " + id + ")"));
+      return null;
+    }
+    String url = queueUrl.get();
+    if (url.isBlank()) {
+      outcomes.retryable(
+          id,
+          new SqsEntryException(
+              "the router gave a blank queue URL for namespace '"
+                  + namespace
+                  + "' (message "
+                  + id
+                  + ")",
+              id,
+              null,
+              null,
+              false,
+              null));
+      return null;
+    }
+    warnIfUnordered(namespace, url);
+    try {
+      return mapper.map(entry, url, isFifo(url));
+    } catch (SqsEntryException e) {
+      outcomes.permanent(id, e);
+    } catch (RuntimeException e) {
+      outcomes.retryable(
+          id,
+          new SqsEntryException(
+              "the group id function threw for message " + id + ": " + e, id, url, null, false, e));
+    }
+    return null;
+  }
+
+  /** Warns once per queue when a router sends messages of an order-keeping publisher elsewhere. */
+  private void warnIfUnordered(String namespace, String url) {
+    if (keepsOrder && !isFifo(url) && warnedUnordered.add(url)) {
+      log.warn(
+          "SqsPublisher was declared to keep order (keepsOrder(true)), but its router sends"
+              + " namespace '{}' to {}, a standard queue, which keeps no order: messages of one"
+              + " key may arrive out of order. Route ordered namespaces to FIFO queues, or build"
+              + " the publisher with keepsOrder(false).",
+          namespace,
+          url);
+    }
   }
 
   /**
@@ -291,6 +354,7 @@ public final class SqsPublisher implements Publisher {
     private int maxInFlightRequests = 16;
     private String defaultGroupId = "outbox-default";
     private Function<byte[], String> groupIdFunction = EntryMapper::defaultGroupId;
+    private Boolean keepsOrder;
 
     private Builder(SqsAsyncClient client) {
       this.client = client;
@@ -365,6 +429,38 @@ public final class SqsPublisher implements Publisher {
     }
 
     /**
+     * Declares {@link SqsPublisher#keepsOrder()}. Unset, it is derived from the routing: true when
+     * every queue is FIFO and known now ({@link #queueUrl} or {@link #routes}), false otherwise.
+     *
+     * <ul>
+     *   <li>{@code false} is always allowed: an outbox over an ordered storage then hands the
+     *       publisher one message per key per call (slower for hot keys, equally ordered).
+     *   <li>{@code true} with {@link #queueUrl} or {@link #routes} is checked: {@link #build()}
+     *       refuses it when a queue is not FIFO.
+     *   <li>{@code true} with a {@link #router} cannot be checked, so it is your promise: the
+     *       router sends every message of a namespace to the same FIFO queue, whenever it is asked.
+     *       The publisher logs a warning (once per queue) when the router returns a standard queue.
+     * </ul>
+     */
+    public Builder keepsOrder(boolean keepsOrder) {
+      this.keepsOrder = keepsOrder;
+      return this;
+    }
+
+    /** Whether the routing is static ({@code queueUrl} or non-empty {@code routes}), all FIFO. */
+    private boolean everyStaticQueueFifo() {
+      if (router != null) {
+        return false;
+      }
+      if (queueUrl != null) {
+        return isFifo(queueUrl);
+      }
+      return routes != null
+          && !routes.isEmpty()
+          && routes.values().stream().allMatch(url -> url != null && isFifo(url));
+    }
+
+    /**
      * Builds the publisher.
      *
      * @throws IllegalArgumentException naming every bad setting, with its value and allowed range
@@ -398,14 +494,21 @@ public final class SqsPublisher implements Publisher {
       if (groupIdFunction == null) {
         errors.add("groupIdFunction is null");
       }
+      if (Boolean.TRUE.equals(keepsOrder) && router == null && !everyStaticQueueFifo()) {
+        errors.add(
+            "keepsOrder is true, but "
+                + (queueUrl != null ? "queueUrl " + queueUrl + " is" : "not every routed queue is")
+                + " a FIFO queue (a name ending in .fifo); only FIFO queues keep order");
+      }
       if (!errors.isEmpty()) {
         throw new IllegalArgumentException(
             "invalid SqsPublisher settings: " + String.join("; ", errors));
       }
       log.info(
-          "SqsPublisher routing {}, maxMessageBytes {}, maxBatchBytes {}, maxBatchEntries {},"
-              + " maxInFlightRequests {}, defaultGroupId {}",
+          "SqsPublisher routing {}, keepsOrder {}, maxMessageBytes {}, maxBatchBytes {},"
+              + " maxBatchEntries {}, maxInFlightRequests {}, defaultGroupId {}",
           describeRouting(),
+          keepsOrder != null ? keepsOrder : everyStaticQueueFifo(),
           maxMessageBytes,
           maxBatchBytes,
           maxBatchEntries,

@@ -4,11 +4,14 @@ import dev.outbox.ClaimedEntry;
 import dev.outbox.Message;
 import dev.outbox.PublishException;
 import dev.outbox.Publisher;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -23,6 +26,7 @@ import java.util.function.Predicate;
  * publisher.failAll(new IllegalStateException("broker down"));       // the whole batch throws
  * publisher.succeed();                                               // back to normal
  * publisher.maxMessageBytes(256 * 1024);                             // a broker's size limit
+ * publisher.keepsOrder(true);                     // a failed entry holds back its key's later ones
  * }</pre>
  *
  * <p>With a {@link #maxMessageBytes size limit}, {@link #checkDeliverable} refuses larger messages
@@ -36,12 +40,14 @@ public final class RecordingPublisher implements Publisher {
   private final Map<Long, Integer> deliveries = new HashMap<>();
   private RuntimeException failAll;
   private Predicate<ClaimedEntry> failWhen = e -> false;
+  private Predicate<ClaimedEntry> failRetryablyWhen = e -> false;
   private boolean permanent;
   private int everyNth;
   private int maxMessageBytes = Integer.MAX_VALUE;
   private long seen;
   private int batches;
   private volatile Consumer<List<ClaimedEntry>> beforePublish = batch -> {};
+  private volatile boolean keepsOrder;
 
   @Override
   public void publish(List<ClaimedEntry> entries) throws PublishException {
@@ -53,30 +59,70 @@ public final class RecordingPublisher implements Publisher {
         throw failAll;
       }
       PublishException.Builder failures = PublishException.builder();
+      Set<Object> failedKeys = new HashSet<>();
       for (ClaimedEntry e : entries) {
         seen++;
         int size = e.message().sizeInBytes();
+        boolean nth = everyNth > 0 && seen % everyNth == 0;
+        boolean told = nth || failWhen.test(e);
+        Object key = keepsOrder ? orderKey(e) : null;
         if (size > maxMessageBytes) {
           failures.permanent(e, new IllegalArgumentException(tooLarge(size)));
-          continue;
-        }
-        boolean nth = everyNth > 0 && seen % everyNth == 0;
-        if (nth || failWhen.test(e)) {
-          IllegalStateException cause =
-              new IllegalStateException("RecordingPublisher was told to fail entry " + e.id());
-          if (permanent) {
-            failures.permanent(e, cause);
-          } else {
-            failures.retryable(e, cause);
-          }
+        } else if (told && permanent) {
+          failures.permanent(e, toldToFail(e));
+        } else if (key != null && failedKeys.contains(key)) {
+          // Held back for the key's order; an entry that fails permanently on its own account
+          // (above) fails so, as it would have without the earlier failure.
+          failures.retryable(
+              e,
+              new IllegalStateException(
+                  "RecordingPublisher held back entry "
+                      + e.id()
+                      + ": an earlier entry of its key failed in this call"));
+        } else if (told || failRetryablyWhen.test(e)) {
+          failures.retryable(e, toldToFail(e));
         } else {
           published.add(e);
           deliveries.merge(e.id(), 1, Integer::sum);
+          continue;
+        }
+        if (key != null) {
+          failedKeys.add(key);
         }
       }
       notifyAll();
       failures.throwIfAny();
     }
+  }
+
+  /**
+   * What {@link #keepsOrder(boolean)} was told; {@code false} unless told otherwise, as for any
+   * publisher.
+   */
+  @Override
+  public boolean keepsOrder() {
+    return keepsOrder;
+  }
+
+  /**
+   * Declares that this publisher keeps each key's order ({@link Publisher#keepsOrder()}), and keeps
+   * it: within a call, once an entry fails by the rules set here (size limit, {@link #failWhen},
+   * {@link #failEveryNth}), every later entry of its key (namespace and key) in the call fails
+   * retryably and is not accepted. Entries without a key are never held back. Not reset by {@link
+   * #succeed()}; default {@code false}.
+   */
+  public RecordingPublisher keepsOrder(boolean keepsOrder) {
+    this.keepsOrder = keepsOrder;
+    return this;
+  }
+
+  private static Object orderKey(ClaimedEntry e) {
+    byte[] key = e.message().key();
+    return key == null ? null : List.of(e.message().namespace(), ByteBuffer.wrap(key));
+  }
+
+  private static IllegalStateException toldToFail(ClaimedEntry e) {
+    return new IllegalStateException("RecordingPublisher was told to fail entry " + e.id());
   }
 
   /**
@@ -136,6 +182,16 @@ public final class RecordingPublisher implements Publisher {
     return this;
   }
 
+  /**
+   * Also fails, retryably, the entries this predicate picks, whatever {@link #failWhen} or {@link
+   * #failPermanentlyWhen} says about others, until {@link #succeed()}: for a test that needs
+   * permanent and retryable failures side by side.
+   */
+  public synchronized RecordingPublisher failRetryablyWhen(Predicate<ClaimedEntry> predicate) {
+    this.failRetryablyWhen = predicate;
+    return this;
+  }
+
   /** Fails (retryably) every n-th entry this publisher sees, counting across batches. */
   public synchronized RecordingPublisher failEveryNth(int n) {
     if (n < 1) {
@@ -149,6 +205,7 @@ public final class RecordingPublisher implements Publisher {
   public synchronized RecordingPublisher succeed() {
     this.failAll = null;
     this.failWhen = e -> false;
+    this.failRetryablyWhen = e -> false;
     this.permanent = false;
     this.everyNth = 0;
     return this;

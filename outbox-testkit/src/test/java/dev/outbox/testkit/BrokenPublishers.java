@@ -7,6 +7,7 @@ import dev.outbox.Publisher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +51,17 @@ final class BrokenPublishers {
         public void checkDeliverable(Message message) {
           broker.checkDeliverable(message);
         }
+
+        @Override
+        public boolean keepsOrder() {
+          return true; // every broken publisher declares it; the ordered tests run for each
+        }
       };
+    }
+
+    @Override
+    protected Optional<Message> retryablyFailing(Message message) {
+      return RecordingPublisherTest.failing(message);
     }
 
     @Override
@@ -179,6 +190,33 @@ final class BrokenPublishers {
                             .build();
                       })
                   .toList());
+    }
+  }
+
+  /**
+   * Declares keepsOrder but hands the broker each call's entries in reverse: every key's entries
+   * reach it out of order.
+   */
+  static class ReversesEachCall extends Contract {
+    @Override
+    Publisher broken(RecordingPublisher broker) {
+      return entries -> {
+        List<ClaimedEntry> reversed = new java.util.ArrayList<>(entries);
+        java.util.Collections.reverse(reversed);
+        broker.publish(reversed);
+      };
+    }
+  }
+
+  /**
+   * Declares keepsOrder but, after an entry of a key fails, sends the key's later entries anyway:
+   * they overtake the failed one (a broker that does not hold them back).
+   */
+  static class SendsPastAFailure extends Contract {
+    @Override
+    Publisher broken(RecordingPublisher broker) {
+      broker.keepsOrder(false);
+      return broker::publish;
     }
   }
 

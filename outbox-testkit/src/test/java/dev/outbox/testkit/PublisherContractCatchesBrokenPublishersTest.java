@@ -2,7 +2,9 @@ package dev.outbox.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outbox.Publisher;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -121,6 +123,65 @@ class PublisherContractCatchesBrokenPublishersTest {
     assertThat(run.durations.values())
         .as("a lost message fails within a few seconds")
         .allSatisfy(d -> assertThat(d).isLessThan(Duration.ofSeconds(5)));
+  }
+
+  @Test
+  void keysReorderedWithinACall() {
+    Class<?> c = BrokenPublishers.ReversesEachCall.class;
+    caught(
+        ContractRun.of(c, "aKeysEntriesOfOneCallArriveInListOrder"),
+        c,
+        Map.of(
+            "aKeysEntriesOfOneCallArriveInListOrder",
+            "a publisher whose keepsOrder() is true must deliver a key's entries (same namespace"
+                + " and key) of one call in list order"));
+  }
+
+  @Test
+  void laterEntriesSentPastAFailedOne() {
+    Class<?> c = BrokenPublishers.SendsPastAFailure.class;
+    String rule =
+        "a publisher whose keepsOrder() is true must, once an entry of a key fails in a call, fail"
+            + " every later entry of that key in the call";
+    caught(
+        ContractRun.of(
+            c,
+            "whenAKeysEntryFailsRetryablyItsLaterEntriesFailRetryablyAndDoNotArrive",
+            "whenAKeysEntryFailsForGoodItsLaterEntriesFailRetryablyAndDoNotArrive",
+            "aKeysEntriesOfOneCallArriveInListOrder"),
+        c,
+        Map.of(
+            "whenAKeysEntryFailsRetryablyItsLaterEntriesFailRetryablyAndDoNotArrive", rule,
+            "whenAKeysEntryFailsForGoodItsLaterEntriesFailRetryablyAndDoNotArrive", rule));
+  }
+
+  @Test
+  void aPublisherThatKeepsOrderMustSayHowToFailIt() {
+    ContractRun run =
+        ContractRun.of(
+            NoFailureHook.class,
+            "whenAKeysEntryFailsRetryablyItsLaterEntriesFailRetryablyAndDoNotArrive");
+
+    assertThat(
+            run.message("whenAKeysEntryFailsRetryablyItsLaterEntriesFailRetryablyAndDoNotArrive"))
+        .as("%s", run)
+        .contains("override retryablyFailing(Message)");
+  }
+
+  /** A correct order-keeping publisher whose test forgot the failure hook. */
+  static class NoFailureHook extends PublisherContract {
+    private final RecordingPublisher broker =
+        new RecordingPublisher().maxMessageBytes(RecordingPublisherTest.LIMIT).keepsOrder(true);
+
+    @Override
+    protected Publisher publisher() {
+      return broker;
+    }
+
+    @Override
+    protected List<ReceivedMessage> received(String namespace, int atLeast, Duration timeout) {
+      return RecordingPublisherTest.received(broker, namespace, atLeast, timeout);
+    }
   }
 
   @Test
