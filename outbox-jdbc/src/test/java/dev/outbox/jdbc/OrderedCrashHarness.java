@@ -1,0 +1,575 @@
+package dev.outbox.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.Message;
+import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Per-key order under crashes. Producer threads write messages over many keys while processor
+ * processes ({@link OrderedCrashWorker}) drain the shared outbox; processors die by SIGKILL and
+ * their database connections are killed at random moments; the publisher fails some messages
+ * retryably and a few for good. At the end a consumer check reads the deliveries in arrival order
+ * and counts, per key, first deliveries that come after a later message of the key (order
+ * violations), messages neither delivered nor dead-lettered (lost) and duplicates.
+ *
+ * <p>The producers take each message's per-key sequence number in the very transaction that writes
+ * it, <em>after</em> the storage's {@code publish} (an {@code UPDATE} of the key's row, held to the
+ * commit), and record it in {@code <table>_written}: so sequence order is commit order, and a
+ * storage that drew ids out of commit order would show as violations too.
+ *
+ * <p>Ordered ({@link Ordering#BY_KEY}) the run must have no violation and lose nothing; the same
+ * run unordered ({@link Ordering#NONE}) must lose nothing and prints its violations, to show the
+ * difference. One worker in four runs a publisher that does not keep order (one entry per key per
+ * call; it delivers a call's entries in random order).
+ *
+ * <p>Sized by {@code -Doutbox.ocrash.messages} (default 50,000), {@code .keys} (64), {@code
+ * .workers} (4 processor processes at any time), {@code .producers} (4 threads), {@code .batch}
+ * (claim batch size, 100); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
+ */
+abstract class OrderedCrashHarness {
+
+  private final TestDatabase.Kind kind;
+  private final String table;
+
+  OrderedCrashHarness(TestDatabase.Kind kind) {
+    this.kind = kind;
+    this.table = TestDatabase.PREFIX + "ocrash";
+  }
+
+  @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void byKeyKeepsEveryKeyInOrderThroughCrashes() throws Exception {
+    Report r = run(Ordering.BY_KEY);
+    assertThat(r.lost()).as("messages neither delivered nor dead-lettered").isZero();
+    assertThat(r.phantoms()).as("deliveries of messages never written").isZero();
+    assertThat(r.violations()).as("per-key order violations").isZero();
+  }
+
+  @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void unorderedLosesNothingAndShowsItsViolations() throws Exception {
+    Report r = run(Ordering.NONE);
+    assertThat(r.lost()).as("messages neither delivered nor dead-lettered").isZero();
+    assertThat(r.phantoms()).as("deliveries of messages never written").isZero();
+  }
+
+  /** What a producer wrote: the message's key and its sequence number within the key. */
+  record Written(String key, long seq) {}
+
+  /** One delivery, as the broker recorded it. */
+  record Delivery(UUID messageId, String key) {}
+
+  /** The consumer's findings. */
+  record Report(
+      int written,
+      int deliveries,
+      int delivered,
+      int duplicates,
+      int deadLettered,
+      int deliveredAndDead,
+      int violations,
+      int violatingKeys,
+      int lost,
+      int phantoms,
+      String firstViolation) {}
+
+  /**
+   * The consumer check: {@code deliveries} in arrival order. For each key it keeps the highest
+   * sequence number first-delivered so far; a first delivery below it is a violation (a later
+   * message of the key was delivered before it). Lost: written, but neither delivered nor
+   * dead-lettered. Phantom: delivered but never written (or under another key).
+   */
+  static Report check(
+      Map<UUID, Written> written, List<Delivery> deliveries, Set<UUID> deadLettered) {
+    Set<UUID> seen = new HashSet<>();
+    Map<String, Long> highest = new HashMap<>();
+    Set<String> violatingKeys = new TreeSet<>();
+    int violations = 0;
+    int phantoms = 0;
+    String first = null;
+    for (Delivery d : deliveries) {
+      if (!seen.add(d.messageId())) {
+        continue; // a duplicate: dropped by the consumer
+      }
+      Written w = written.get(d.messageId());
+      if (w == null || !w.key().equals(d.key())) {
+        phantoms++;
+        continue;
+      }
+      long max = highest.getOrDefault(w.key(), 0L);
+      if (w.seq() < max) {
+        violations++;
+        violatingKeys.add(w.key());
+        if (first == null) {
+          first = w.key() + " #" + w.seq() + " after #" + max;
+        }
+      } else {
+        highest.put(w.key(), w.seq());
+      }
+    }
+    int lost = 0;
+    for (UUID id : written.keySet()) {
+      if (!seen.contains(id) && !deadLettered.contains(id)) {
+        lost++;
+      }
+    }
+    int deliveredAndDead = 0;
+    for (UUID id : deadLettered) {
+      if (seen.contains(id)) {
+        deliveredAndDead++;
+      }
+    }
+    return new Report(
+        written.size(),
+        deliveries.size(),
+        seen.size(),
+        deliveries.size() - seen.size(),
+        deadLettered.size(),
+        deliveredAndDead,
+        violations,
+        violatingKeys.size(),
+        lost,
+        phantoms,
+        first);
+  }
+
+  private Report run(Ordering ordering) throws Exception {
+    int messages = Integer.getInteger("outbox.ocrash.messages", 50_000);
+    int keys = Integer.getInteger("outbox.ocrash.keys", 64);
+    int workers = Integer.getInteger("outbox.ocrash.workers", 4);
+    int producers = Integer.getInteger("outbox.ocrash.producers", 4);
+    int batch = Integer.getInteger("outbox.ocrash.batch", 100);
+    long seed = Long.getLong("outbox.ocrash.seed", System.nanoTime());
+    Random random = new Random(seed);
+
+    JdbcStorage storage = createTables(ordering, keys);
+    Path logs =
+        Files.createDirectories(
+            Path.of("target", "ocrash-workers-" + kind + "-" + ordering.name().toLowerCase()));
+    long start = System.nanoTime();
+    List<Worker> running = new ArrayList<>();
+    int started = 0;
+    int processKills = 0;
+    int connectionKills = 0;
+    AtomicInteger producerRetries = new AtomicInteger();
+    ExecutorService writers = Executors.newFixedThreadPool(producers);
+    long drainedAt;
+    try (HikariDataSource producerPool = TestDatabase.pool(kind, false, producers)) {
+      for (; started < workers; started++) {
+        running.add(startWorker(started, ordering, batch, logs));
+      }
+      List<Future<?>> writing = new ArrayList<>();
+      for (int p = 0; p < producers; p++) {
+        int share = messages / producers + (p < messages % producers ? 1 : 0);
+        long producerSeed = random.nextLong();
+        int producer = p;
+        writing.add(
+            writers.submit(
+                () -> {
+                  produce(
+                      storage,
+                      producerPool,
+                      producer,
+                      share,
+                      keys,
+                      new Random(producerSeed),
+                      producerRetries);
+                  return null;
+                }));
+      }
+      long deadline = start + TimeUnit.MINUTES.toNanos(5);
+      long nextProcessKill = System.nanoTime() + millis(1000 + random.nextInt(1500));
+      long nextConnectionKill = System.nanoTime() + millis(200 + random.nextInt(600));
+      while (true) {
+        Thread.sleep(50);
+        boolean written = writing.stream().allMatch(Future::isDone);
+        for (Future<?> f : writing) {
+          if (f.isDone()) {
+            f.get(); // a producer's failure fails the test
+          }
+        }
+        if (written && remaining() == 0) {
+          break;
+        }
+        assertThat(System.nanoTime())
+            .as("outbox drained in time; see " + logs)
+            .isLessThan(deadline);
+        for (Worker w : running) {
+          assertThat(w.process().isAlive()).as("a worker died by itself; see " + w.log()).isTrue();
+        }
+        long now = System.nanoTime();
+        if (now >= nextConnectionKill) {
+          connectionKills += killOneConnection(random) ? 1 : 0;
+          nextConnectionKill = now + millis(200 + random.nextInt(600));
+        }
+        if (now >= nextProcessKill) {
+          List<Worker> ready = running.stream().filter(Worker::processing).toList();
+          if (!ready.isEmpty()) {
+            Worker victim = ready.get(random.nextInt(ready.size()));
+            running.remove(victim);
+            victim.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL
+            processKills++;
+            running.add(startWorker(started++, ordering, batch, logs));
+          }
+          nextProcessKill = now + millis(1000 + random.nextInt(1500));
+        }
+      }
+      drainedAt = System.nanoTime();
+    } finally {
+      writers.shutdownNow();
+      for (Worker w : running) {
+        w.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+
+    Report r = check(written(), deliveries(), deadLettered());
+    System.out.printf(
+        "ordered crash test on %s, ordering %s: written=%d keys=%d delivered=%d deliveries=%d"
+            + " duplicates=%d dead-lettered=%d (also delivered: %d) violations=%d (keys: %d,"
+            + " first: %s) lost=%d phantoms=%d | processes=%d (at once: %d) kill-9=%d"
+            + " killed-connections=%d producer-retries=%d drain=%.1fs seed=%d%n",
+        kind.dialect().name(),
+        ordering,
+        r.written(),
+        keys,
+        r.delivered(),
+        r.deliveries(),
+        r.duplicates(),
+        r.deadLettered(),
+        r.deliveredAndDead(),
+        r.violations(),
+        r.violatingKeys(),
+        r.firstViolation(),
+        r.lost(),
+        r.phantoms(),
+        started,
+        workers,
+        processKills,
+        connectionKills,
+        producerRetries.get(),
+        (drainedAt - start) / 1e9,
+        seed);
+    assertThat(r.written()).isEqualTo(messages);
+    assertThat(processKills).as("processors killed mid-drain").isPositive();
+    assertThat(connectionKills).as("processor connections killed mid-drain").isPositive();
+    assertThat(r.deadLettered()).as("the permanent failures became dead letters").isPositive();
+    return r;
+  }
+
+  private static long millis(long ms) {
+    return TimeUnit.MILLISECONDS.toNanos(ms);
+  }
+
+  // ---------------------------------------------------------------- the producers
+
+  /**
+   * Writes {@code count} messages in transactions of a few keys (ascending, so writers never wait
+   * on each other in a cycle) with a few messages each: per key the storage's publish, then the
+   * key's sequence numbers taken by an update of its row, then the record of what was written.
+   */
+  private void produce(
+      JdbcStorage storage,
+      HikariDataSource pool,
+      int producer,
+      int count,
+      int keys,
+      Random random,
+      AtomicInteger retries)
+      throws Exception {
+    String seqSql =
+        kind == TestDatabase.Kind.POSTGRES
+            ? "UPDATE " + table + "_seqs SET seq = seq + ? WHERE k = ? RETURNING seq"
+            : "UPDATE " + table + "_seqs SET seq = seq + ? WHERE k = ?";
+    String readSql = "SELECT seq FROM " + table + "_seqs WHERE k = ?";
+    String writtenSql = "INSERT INTO " + table + "_written (message_id, k, seq) VALUES (?, ?, ?)";
+    int done = 0;
+    while (done < count) {
+      // A few distinct keys, half of the picks among one key in eight (hot keys: long runs).
+      TreeSet<String> picked = new TreeSet<>();
+      int width = 1 + random.nextInt(4);
+      while (picked.size() < width) {
+        int k = random.nextBoolean() ? random.nextInt(Math.max(1, keys / 8)) : random.nextInt(keys);
+        picked.add(keyName(k));
+      }
+      Map<String, Integer> sizes = new HashMap<>();
+      int txnSize = 0;
+      for (String k : picked) {
+        int n = Math.min(1 + random.nextInt(5), count - done - txnSize);
+        if (n > 0) {
+          sizes.put(k, n);
+          txnSize += n;
+        }
+      }
+      for (int attempt = 1; ; attempt++) {
+        try (Connection c = pool.getConnection()) {
+          try (PreparedStatement seq = c.prepareStatement(seqSql);
+              PreparedStatement read = c.prepareStatement(readSql);
+              PreparedStatement record = c.prepareStatement(writtenSql)) {
+            for (String k : picked) {
+              Integer n = sizes.get(k);
+              if (n == null) {
+                continue;
+              }
+              List<NewEntry> entries = new ArrayList<>(n);
+              for (int i = 0; i < n; i++) {
+                Message m =
+                    Message.builder()
+                        .namespace("crash")
+                        .key(k)
+                        .payload(k + " from producer " + producer)
+                        .build();
+                entries.add(new NewEntry(UUID.randomUUID(), m, Instant.now()));
+              }
+              storage.publish(c, entries);
+              seq.setInt(1, n);
+              seq.setString(2, k);
+              long last;
+              if (kind == TestDatabase.Kind.POSTGRES) {
+                try (ResultSet rs = seq.executeQuery()) {
+                  rs.next();
+                  last = rs.getLong(1);
+                }
+              } else {
+                seq.executeUpdate();
+                read.setString(1, k);
+                try (ResultSet rs = read.executeQuery()) {
+                  rs.next();
+                  last = rs.getLong(1);
+                }
+              }
+              for (int i = 0; i < n; i++) {
+                record.setString(1, entries.get(i).messageId().toString());
+                record.setString(2, k);
+                record.setLong(3, last - n + 1 + i);
+                record.addBatch();
+              }
+            }
+            record.executeBatch();
+            c.commit();
+            break;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            retries.incrementAndGet();
+            if (attempt >= 20) {
+              throw e;
+            }
+          }
+        }
+      }
+      done += txnSize;
+    }
+  }
+
+  private static String keyName(int k) {
+    return String.format("k%03d", k);
+  }
+
+  // ---------------------------------------------------------------- the database
+
+  private JdbcStorage createTables(Ordering ordering, int keys) {
+    boolean pg = kind == TestDatabase.Kind.POSTGRES;
+    TestDatabase.execute(
+        kind,
+        "DROP TABLE IF EXISTS " + table + "_dead_letters",
+        "DROP TABLE IF EXISTS " + table,
+        "DROP TABLE IF EXISTS " + table + "_seqs",
+        "DROP TABLE IF EXISTS " + table + "_written",
+        "DROP TABLE IF EXISTS " + table + "_deliveries",
+        "DROP TABLE IF EXISTS " + table + "_broker",
+        "DROP TABLE IF EXISTS " + table + "_conns",
+        "CREATE TABLE " + table + "_seqs (k VARCHAR(16) PRIMARY KEY, seq BIGINT NOT NULL)",
+        "CREATE TABLE "
+            + table
+            + "_written (message_id VARCHAR(36) PRIMARY KEY, k VARCHAR(16) NOT NULL,"
+            + " seq BIGINT NOT NULL)",
+        "CREATE TABLE "
+            + table
+            + "_deliveries (arrival BIGINT "
+            + (pg ? "GENERATED ALWAYS AS IDENTITY" : "AUTO_INCREMENT")
+            + " PRIMARY KEY, message_id VARCHAR(36) NOT NULL, k VARCHAR(16) NOT NULL,"
+            + " processor VARCHAR(64) NOT NULL)",
+        "CREATE TABLE " + table + "_broker (id INT PRIMARY KEY, n BIGINT NOT NULL)",
+        "INSERT INTO " + table + "_broker (id, n) VALUES (1, 0)",
+        "CREATE TABLE " + table + "_conns (conn_id BIGINT NOT NULL, worker VARCHAR(64) NOT NULL)");
+    StringBuilder seqs = new StringBuilder("INSERT INTO " + table + "_seqs (k, seq) VALUES ");
+    for (int k = 0; k < keys; k++) {
+      seqs.append(k == 0 ? "" : ", ").append("('").append(keyName(k)).append("', 0)");
+    }
+    TestDatabase.execute(kind, seqs.toString());
+    JdbcStorage storage =
+        ordered(
+                JdbcStorage.builder(TestDatabase.dataSource(kind))
+                    .dialect(kind.dialect())
+                    .tableName(table),
+                ordering)
+            .build();
+    storage.createSchema();
+    return storage;
+  }
+
+  /** TEMPORARY until the ordering branch lands: {@code builder.ordering(ordering)}. */
+  static JdbcStorage.Builder ordered(JdbcStorage.Builder builder, Ordering ordering) {
+    try {
+      return (JdbcStorage.Builder)
+          JdbcStorage.Builder.class.getMethod("ordering", Ordering.class).invoke(builder, ordering);
+    } catch (NoSuchMethodException e) {
+      if (ordering == Ordering.NONE) {
+        return builder;
+      }
+      throw new IllegalStateException("JdbcStorage has no ordering yet", e);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private long remaining() {
+    return TestDatabase.queryLong(kind, "SELECT COUNT(*) FROM " + table);
+  }
+
+  /** Kills one live connection of a processor, if there is one; whether it did. */
+  private boolean killOneConnection(Random random) throws SQLException {
+    boolean pg = kind == TestDatabase.Kind.POSTGRES;
+    String live =
+        pg
+            ? "SELECT a.pid FROM pg_stat_activity a JOIN "
+                + table
+                + "_conns c ON c.conn_id = a.pid AND a.application_name = c.worker"
+                + " WHERE a.datname = current_database()"
+            : "SELECT p.id FROM information_schema.processlist p JOIN "
+                + table
+                + "_conns c ON c.conn_id = p.id WHERE p.db = DATABASE()";
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = TestDatabase.connect(kind);
+        Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery(live)) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+      if (ids.isEmpty()) {
+        return false;
+      }
+      long victim = ids.get(random.nextInt(ids.size()));
+      if (pg) {
+        try (ResultSet rs = st.executeQuery("SELECT pg_terminate_backend(" + victim + ")")) {
+          return rs.next() && rs.getBoolean(1);
+        }
+      }
+      try {
+        st.execute("KILL CONNECTION " + victim);
+        return true;
+      } catch (SQLException gone) {
+        return false; // it closed in the meantime
+      }
+    }
+  }
+
+  private Map<UUID, Written> written() throws SQLException {
+    Map<UUID, Written> written = new HashMap<>();
+    try (Connection c = TestDatabase.connect(kind);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT message_id, k, seq FROM " + table + "_written")) {
+      while (rs.next()) {
+        written.put(UUID.fromString(rs.getString(1)), new Written(rs.getString(2), rs.getLong(3)));
+      }
+    }
+    return written;
+  }
+
+  private List<Delivery> deliveries() throws SQLException {
+    List<Delivery> deliveries = new ArrayList<>();
+    try (Connection c = TestDatabase.connect(kind);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT message_id, k FROM " + table + "_deliveries ORDER BY arrival")) {
+      while (rs.next()) {
+        deliveries.add(new Delivery(UUID.fromString(rs.getString(1)), rs.getString(2)));
+      }
+    }
+    return deliveries;
+  }
+
+  private Set<UUID> deadLettered() throws SQLException {
+    Set<UUID> ids = new HashSet<>();
+    try (Connection c = TestDatabase.connect(kind);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT message_id FROM " + table + "_dead_letters")) {
+      while (rs.next()) {
+        if (kind == TestDatabase.Kind.POSTGRES) {
+          ids.add(UUID.fromString(rs.getString(1)));
+        } else {
+          ByteBuffer b = ByteBuffer.wrap(rs.getBytes(1));
+          ids.add(new UUID(b.getLong(), b.getLong()));
+        }
+      }
+    }
+    return ids;
+  }
+
+  // ---------------------------------------------------------------- the processes
+
+  /** A worker process and its log, which says "ready" once its outbox runs. */
+  private record Worker(Process process, Path log) {
+    boolean processing() {
+      try {
+        return Files.exists(log) && Files.readString(log).contains("ready");
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    }
+  }
+
+  /** Starts processor number {@code n}; every fourth one's publisher does not keep order. */
+  private Worker startWorker(int n, Ordering ordering, int batch, Path logs) throws Exception {
+    String id = "ocrash-" + n;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx128m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            System.getProperty("java.class.path"),
+            OrderedCrashWorker.class.getName(),
+            kind.name(),
+            TestDatabase.url(kind),
+            table,
+            id,
+            ordering.name(),
+            Boolean.toString(n % 4 != 3),
+            Integer.toString(batch));
+    Path log = logs.resolve(id + ".log");
+    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    return new Worker(pb.start(), log);
+  }
+}
