@@ -34,9 +34,10 @@ class OrderedCrashCheckTest {
     Report r =
         OrderedCrashHarness.check(
             written,
-            List.of(d(a1), d(b1), d(a1), d(a3), d(b1), d(a3)),
+            List.of(d(a1), d(b1), d(a1), new Delivery(a2, "a", true), d(a3), d(b1), d(a3)),
             Set.of(a2)); // a2 dead-lettered: a3 may follow it
     assertThat(r.violations()).isZero();
+    assertThat(r.gaps()).isZero();
     assertThat(r.lost()).isZero();
     assertThat(r.phantoms()).isZero();
     assertThat(r.duplicates()).isEqualTo(3);
@@ -49,6 +50,7 @@ class OrderedCrashCheckTest {
     Report r =
         OrderedCrashHarness.check(written, List.of(d(a2), d(b1), d(a1), d(a3), d(a1)), Set.of());
     assertThat(r.violations()).isEqualTo(1);
+    assertThat(r.gaps()).isEqualTo(1); // a2 came before a1
     assertThat(r.violatingKeys()).isEqualTo(1);
     assertThat(r.firstViolation()).isEqualTo("a #1 after #2");
     assertThat(r.lost()).isZero();
@@ -66,7 +68,27 @@ class OrderedCrashCheckTest {
   void aMessageNeitherDeliveredNorDeadLetteredIsLost() {
     Report r = OrderedCrashHarness.check(written, List.of(d(a1), d(a3), d(b1)), Set.of());
     assertThat(r.lost()).isEqualTo(1);
-    assertThat(r.violations()).isZero(); // a gap is loss, not disorder
+    assertThat(r.violations()).isZero(); // a2 never came: loss, and a gap, not a late arrival
+    assertThat(r.gaps()).isEqualTo(1);
+  }
+
+  @Test
+  void overtakingAMessageThatIsDeadLetteredLaterIsAGap() {
+    Report r =
+        OrderedCrashHarness.check(
+            written, List.of(d(a1), d(a3), new Delivery(a2, "a", true), d(b1)), Set.of(a2));
+    assertThat(r.violations()).isZero(); // a2 never delivered: only the stricter check sees it
+    assertThat(r.gaps()).isEqualTo(1);
+    assertThat(r.lost()).isZero();
+  }
+
+  @Test
+  void followingAMessageMarkedDeadLetteredIsNoGap() {
+    Report r =
+        OrderedCrashHarness.check(
+            written, List.of(d(a1), new Delivery(a2, "a", true), d(a3), d(b1)), Set.of(a2));
+    assertThat(r.gaps()).isZero();
+    assertThat(r.violations()).isZero();
   }
 
   @Test

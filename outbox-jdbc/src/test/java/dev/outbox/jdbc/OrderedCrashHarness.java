@@ -71,6 +71,7 @@ abstract class OrderedCrashHarness {
     assertThat(r.lost()).as("messages neither delivered nor dead-lettered").isZero();
     assertThat(r.phantoms()).as("deliveries of messages never written").isZero();
     assertThat(r.violations()).as("per-key order violations").isZero();
+    assertThat(r.gaps()).as("deliveries past an earlier message not yet settled").isZero();
   }
 
   @Test
@@ -84,8 +85,12 @@ abstract class OrderedCrashHarness {
   /** What a producer wrote: the message's key and its sequence number within the key. */
   record Written(String key, long seq) {}
 
-  /** One delivery, as the broker recorded it. */
-  record Delivery(UUID messageId, String key) {}
+  /** One delivery, or (deadLettered) one dead-letter marker, as the broker recorded it. */
+  record Delivery(UUID messageId, String key, boolean deadLettered) {
+    Delivery(UUID messageId, String key) {
+      this(messageId, key, false);
+    }
+  }
 
   /** The consumer's findings. */
   record Report(
@@ -97,6 +102,7 @@ abstract class OrderedCrashHarness {
       int deliveredAndDead,
       int violations,
       int violatingKeys,
+      int gaps,
       int lost,
       int phantoms,
       String firstViolation) {}
@@ -104,22 +110,40 @@ abstract class OrderedCrashHarness {
   /**
    * The consumer check: {@code deliveries} in arrival order. For each key it keeps the highest
    * sequence number first-delivered so far; a first delivery below it is a violation (a later
-   * message of the key was delivered before it). Lost: written, but neither delivered nor
-   * dead-lettered. Phantom: delivered but never written (or under another key).
+   * message of the key was delivered before it). A gap is the stricter check of the guarantee: a
+   * first delivery that came while an earlier message of its key was neither delivered nor marked
+   * dead-lettered yet. Lost: written, but neither delivered nor dead-lettered. Phantom: delivered
+   * but never written (or under another key).
    */
   static Report check(
       Map<UUID, Written> written, List<Delivery> deliveries, Set<UUID> deadLettered) {
     Set<UUID> seen = new HashSet<>();
     Map<String, Long> highest = new HashMap<>();
     Set<String> violatingKeys = new TreeSet<>();
+    Set<UUID> settled = new HashSet<>(); // delivered or marked dead-lettered
+    Map<String, Set<Long>> settledSeqs = new HashMap<>();
+    Map<String, Long> prefix = new HashMap<>(); // every seq up to it is settled
     int violations = 0;
+    int gaps = 0;
     int phantoms = 0;
     String first = null;
     for (Delivery d : deliveries) {
-      if (!seen.add(d.messageId())) {
-        continue; // a duplicate: dropped by the consumer
-      }
       Written w = written.get(d.messageId());
+      if (settled.add(d.messageId()) && w != null && w.key().equals(d.key())) {
+        long done = prefix.getOrDefault(w.key(), 0L);
+        if (!d.deadLettered() && w.seq() > done + 1) {
+          gaps++;
+        }
+        Set<Long> seqs = settledSeqs.computeIfAbsent(w.key(), k -> new HashSet<>());
+        seqs.add(w.seq());
+        while (seqs.remove(done + 1)) {
+          done++;
+        }
+        prefix.put(w.key(), done);
+      }
+      if (d.deadLettered() || !seen.add(d.messageId())) {
+        continue; // a marker, or a duplicate: dropped by the consumer
+      }
       if (w == null || !w.key().equals(d.key())) {
         phantoms++;
         continue;
@@ -147,15 +171,17 @@ abstract class OrderedCrashHarness {
         deliveredAndDead++;
       }
     }
+    int calls = (int) deliveries.stream().filter(d -> !d.deadLettered()).count();
     return new Report(
         written.size(),
-        deliveries.size(),
+        calls,
         seen.size(),
-        deliveries.size() - seen.size(),
+        calls - seen.size(),
         deadLettered.size(),
         deliveredAndDead,
         violations,
         violatingKeys.size(),
+        gaps,
         lost,
         phantoms,
         first);
@@ -182,6 +208,7 @@ abstract class OrderedCrashHarness {
     AtomicInteger producerRetries = new AtomicInteger();
     ExecutorService writers = Executors.newFixedThreadPool(producers);
     long drainedAt;
+    long writtenAt = 0;
     try (HikariDataSource producerPool = TestDatabase.pool(kind, false, producers)) {
       for (; started < workers; started++) {
         running.add(startWorker(started, ordering, batch, logs));
@@ -211,6 +238,9 @@ abstract class OrderedCrashHarness {
       while (true) {
         Thread.sleep(50);
         boolean written = writing.stream().allMatch(Future::isDone);
+        if (written && writtenAt == 0) {
+          writtenAt = System.nanoTime();
+        }
         for (Future<?> f : writing) {
           if (f.isDone()) {
             f.get(); // a producer's failure fails the test
@@ -250,12 +280,15 @@ abstract class OrderedCrashHarness {
       }
     }
 
-    Report r = check(written(), deliveries(), deadLettered());
+    Map<UUID, Written> written = written();
+    Report r = check(written, deliveries(), deadLettered());
+    long poison = written.keySet().stream().filter(OrderedCrashWorker::permanentFailure).count();
     System.out.printf(
         "ordered crash test on %s, ordering %s: written=%d keys=%d delivered=%d deliveries=%d"
-            + " duplicates=%d dead-lettered=%d (also delivered: %d) violations=%d (keys: %d,"
-            + " first: %s) lost=%d phantoms=%d | processes=%d (at once: %d) kill-9=%d"
-            + " killed-connections=%d producer-retries=%d drain=%.1fs seed=%d%n",
+            + " duplicates=%d dead-lettered=%d (poison: %d, also delivered: %d) violations=%d"
+            + " (keys: %d, first: %s) gaps=%d lost=%d phantoms=%d | processes=%d (at once: %d)"
+            + " kill-9=%d killed-connections=%d producer-retries=%d written-in=%.1fs drained-in=%.1fs"
+            + " seed=%d%n",
         kind.dialect().name(),
         ordering,
         r.written(),
@@ -264,10 +297,12 @@ abstract class OrderedCrashHarness {
         r.deliveries(),
         r.duplicates(),
         r.deadLettered(),
+        poison,
         r.deliveredAndDead(),
         r.violations(),
         r.violatingKeys(),
         r.firstViolation(),
+        r.gaps(),
         r.lost(),
         r.phantoms(),
         started,
@@ -275,6 +310,7 @@ abstract class OrderedCrashHarness {
         processKills,
         connectionKills,
         producerRetries.get(),
+        (writtenAt - start) / 1e9,
         (drainedAt - start) / 1e9,
         seed);
     assertThat(r.written()).isEqualTo(messages);
@@ -415,7 +451,7 @@ abstract class OrderedCrashHarness {
             + "_deliveries (arrival BIGINT "
             + (pg ? "GENERATED ALWAYS AS IDENTITY" : "AUTO_INCREMENT")
             + " PRIMARY KEY, message_id VARCHAR(36) NOT NULL, k VARCHAR(16) NOT NULL,"
-            + " processor VARCHAR(64) NOT NULL)",
+            + " processor VARCHAR(64) NOT NULL, event CHAR(1) NOT NULL)",
         "CREATE TABLE " + table + "_broker (id INT PRIMARY KEY, n BIGINT NOT NULL)",
         "INSERT INTO " + table + "_broker (id, n) VALUES (1, 0)",
         "CREATE TABLE " + table + "_conns (conn_id BIGINT NOT NULL, worker VARCHAR(64) NOT NULL)");
@@ -510,9 +546,11 @@ abstract class OrderedCrashHarness {
         Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT message_id, k FROM " + table + "_deliveries ORDER BY arrival")) {
+                "SELECT message_id, k, event FROM " + table + "_deliveries ORDER BY arrival")) {
       while (rs.next()) {
-        deliveries.add(new Delivery(UUID.fromString(rs.getString(1)), rs.getString(2)));
+        deliveries.add(
+            new Delivery(
+                UUID.fromString(rs.getString(1)), rs.getString(2), "X".equals(rs.getString(3))));
       }
     }
     return deliveries;

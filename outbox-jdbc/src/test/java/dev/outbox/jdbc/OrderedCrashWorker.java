@@ -3,8 +3,10 @@ package dev.outbox.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.ClaimedEntry;
+import dev.outbox.FailedEntry;
 import dev.outbox.Ordering;
 import dev.outbox.Outbox;
+import dev.outbox.OutboxListener;
 import dev.outbox.PublishException;
 import dev.outbox.Publisher;
 import java.nio.charset.StandardCharsets;
@@ -83,8 +85,9 @@ public final class OrderedCrashWorker {
         OrderedCrashHarness.ordered(
                 JdbcStorage.builder(pool).dialect(kind.dialect()).tableName(table), ordering)
             .build();
+    Broker broker = new Broker(pool, table, processorId, keepsOrder);
     Outbox<Connection> outbox =
-        Outbox.builder(storage, new Broker(pool, table, processorId, keepsOrder))
+        Outbox.builder(storage, broker)
             .processorId(processorId)
             .batchSize(batchSize)
             .claimDuration(Duration.ofSeconds(2))
@@ -93,6 +96,13 @@ public final class OrderedCrashWorker {
             .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
             .errorBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
             .publishTimeout(Duration.ofSeconds(10))
+            .listener(
+                new OutboxListener() {
+                  @Override
+                  public void onDeadLettered(ClaimedEntry entry, FailedEntry failure, Throwable t) {
+                    broker.markDeadLettered(entry);
+                  }
+                })
             .build();
     outbox.start();
     System.out.println("ready " + processorId + " " + ordering + " keepsOrder=" + keepsOrder);
@@ -104,6 +114,9 @@ public final class OrderedCrashWorker {
    * The broker: a call's delivered entries are appended to {@code <table>_deliveries} in one
    * transaction that first takes a global lock row, so the identity column's order is the order in
    * which deliveries became visible (arrival order) across all processes.
+   *
+   * <p>The outbox's listener adds a marker when it dead-letters an entry: see {@link
+   * #markDeadLettered}.
    *
    * <p>It fails some messages retryably ({@link #transientFailures}, counted per process) and a few
    * for good ({@link #permanentFailure}). Keeping order, it never delivers past a failure: once an
@@ -156,12 +169,37 @@ public final class OrderedCrashWorker {
         Collections.shuffle(deliver, ThreadLocalRandom.current());
       }
       if (!deliver.isEmpty()) {
-        record(deliver);
+        record(deliver, "D");
       }
       failures.throwIfAny();
     }
 
-    private void record(List<ClaimedEntry> deliver) {
+    /**
+     * Appends a dead-letter marker ("X") to the arrival order. The outbox calls its listener before
+     * the storage moves the entry to the dead letters, so the marker comes before any later message
+     * of the key can be claimed: the consumer check may then count the key's next message as in
+     * order. A lost marker would show as a false gap, so it is retried.
+     */
+    void markDeadLettered(ClaimedEntry entry) {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          record(List.of(entry), "X");
+          return;
+        } catch (IllegalStateException e) {
+          if (attempt == 50) {
+            throw e;
+          }
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException i) {
+            Thread.currentThread().interrupt();
+            throw e;
+          }
+        }
+      }
+    }
+
+    private void record(List<ClaimedEntry> deliver, String event) {
       try (Connection c = pool.getConnection()) {
         c.setAutoCommit(false);
         try (Statement lock = c.createStatement();
@@ -169,12 +207,13 @@ public final class OrderedCrashWorker {
                 c.prepareStatement(
                     "INSERT INTO "
                         + table
-                        + "_deliveries (message_id, k, processor) VALUES (?, ?, ?)")) {
+                        + "_deliveries (message_id, k, processor, event) VALUES (?, ?, ?, ?)")) {
           lock.executeUpdate("UPDATE " + table + "_broker SET n = n + 1 WHERE id = 1");
           for (ClaimedEntry e : deliver) {
             ps.setString(1, e.messageId().toString());
             ps.setString(2, key(e));
             ps.setString(3, processorId);
+            ps.setString(4, event);
             ps.addBatch();
           }
           ps.executeBatch();
