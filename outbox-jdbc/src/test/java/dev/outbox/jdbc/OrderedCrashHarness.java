@@ -451,7 +451,9 @@ abstract class OrderedCrashHarness {
             + "_deliveries (arrival BIGINT "
             + (pg ? "GENERATED ALWAYS AS IDENTITY" : "AUTO_INCREMENT")
             + " PRIMARY KEY, message_id VARCHAR(36) NOT NULL, k VARCHAR(16) NOT NULL,"
-            + " processor VARCHAR(64) NOT NULL, event CHAR(1) NOT NULL)",
+            + " processor VARCHAR(64) NOT NULL, event CHAR(1) NOT NULL, delivered_at "
+            + (pg ? "TIMESTAMPTZ DEFAULT clock_timestamp()" : "TIMESTAMP(6) DEFAULT NOW(6)")
+            + ")",
         "CREATE TABLE " + table + "_broker (id INT PRIMARY KEY, n BIGINT NOT NULL)",
         "INSERT INTO " + table + "_broker (id, n) VALUES (1, 0)",
         "CREATE TABLE " + table + "_conns (conn_id BIGINT NOT NULL, worker VARCHAR(64) NOT NULL)");
