@@ -1,11 +1,13 @@
 package dev.outbox.jdbc;
 
+import dev.outbox.BlockedKey;
 import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
 import dev.outbox.DeadLetterStorage;
 import dev.outbox.FailedEntry;
 import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.StatisticsStorage;
@@ -56,6 +58,24 @@ public abstract class ConnectionStorage<T>
   @Override
   public List<ClaimedEntry> claim(ClaimRequest request) {
     return engine.claim(request);
+  }
+
+  /** The engine's ordering; see {@link JdbcStorage#ordering()}. */
+  @Override
+  public Ordering ordering() {
+    return engine.ordering();
+  }
+
+  /** Ends a claim on the engine; see {@link ProcessorStorage#finish}. */
+  @Override
+  public void finish(UUID claimToken) {
+    engine.finish(claimToken);
+  }
+
+  /** The keys dead letters hold back; see {@link JdbcStorage#blockedKeys(int)}. */
+  @Override
+  public List<BlockedKey> blockedKeys(int limit) {
+    return engine.blockedKeys(limit);
   }
 
   @Override

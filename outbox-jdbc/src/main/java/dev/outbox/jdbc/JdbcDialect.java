@@ -178,6 +178,38 @@ public abstract class JdbcDialect {
     return true;
   }
 
+  // ---------------------------------------------------------------- ordered storages
+
+  /**
+   * Whether {@code createSchema()} must run this statement of the schema script; by default every
+   * one (they are idempotent). A dialect skips one whose idempotent form still takes a lock that
+   * would stall writers at every start.
+   */
+  boolean schemaStatementNeeded(Connection c, String statement) throws SQLException {
+    return true;
+  }
+
+  /**
+   * Ordered publish, in the caller's transaction: takes the lock of each order key, in the given
+   * (ascending) order, held until that transaction ends. Called before {@link #insertOrdered}.
+   */
+  abstract void lockKeys(Connection c, Sql sql, long[] sortedOrderKeys) throws SQLException;
+
+  /** Ordered publish: writes entries like {@link #insert}, each with its order key (or NULL). */
+  abstract void insertOrdered(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
+      throws SQLException;
+
+  /** Whether {@link #claimOrdered} must run in one transaction. */
+  abstract boolean orderedClaimNeedsTransaction();
+
+  /**
+   * The ordered claim: entries without a key as usual; of a key, only its head (no older entry of
+   * the key in the outbox, and in the blocking mode none among the dead letters) and at most {@code
+   * maxPerKey - 1} available entries right behind it. Returns them in any order.
+   */
+  abstract List<ClaimedEntry> claimOrdered(
+      Connection c, Sql sql, ClaimRequest request, boolean blocking) throws SQLException;
+
   /** Runs after entries became available again in a transaction (requeue), before its commit. */
   void afterRequeue(Connection c) throws SQLException {}
 

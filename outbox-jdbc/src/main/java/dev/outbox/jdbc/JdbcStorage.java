@@ -1,11 +1,13 @@
 package dev.outbox.jdbc;
 
+import dev.outbox.BlockedKey;
 import dev.outbox.ClaimRequest;
 import dev.outbox.ClaimedEntry;
 import dev.outbox.DeadLetter;
 import dev.outbox.DeadLetterStorage;
 import dev.outbox.FailedEntry;
 import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxStats;
 import dev.outbox.ProcessorStorage;
@@ -18,10 +20,14 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -61,6 +67,30 @@ import org.slf4j.LoggerFactory;
  * <p>Fresh and requeued entries are written available at the epoch, so they are claimable at once
  * whatever any clock says. Every change after a claim is fenced by the claim's token.
  *
+ * <h2>Ordering</h2>
+ *
+ * {@code builder(dataSource).ordering(Ordering.BY_KEY)} (or {@link Ordering#BY_KEY_BLOCKING}) keeps
+ * each key's messages in order, as {@link Ordering} specifies:
+ *
+ * <ul>
+ *   <li>every entry with a key is written with its {@code order_key}, a 64-bit hash of namespace
+ *       and key (two keys that share one are ordered together, never out of order);
+ *   <li>{@link #publish} first takes a lock per order key inside the caller's transaction, in
+ *       ascending order (so that two writers never deadlock on each other's keys), and holds it
+ *       until that transaction ends: writers of one key are serialized from publish to commit, so a
+ *       key's id order is its commit order. PostgreSQL: {@code pg_advisory_xact_lock(int, int)}, no
+ *       table write; MySQL/MariaDB: an upsert of the key's row in {@code <table>_key_locks}. One
+ *       extra statement per publish;
+ *   <li>{@link #claim} hands out an entry of a key only when no older entry of the key is left in
+ *       the outbox (blocking mode: nor among the dead letters), with at most {@link
+ *       ClaimRequest#maxPerKey()} consecutive available entries of that key. See the dialects for
+ *       how this stays correct against concurrent claimers.
+ * </ul>
+ *
+ * Every writer of an outbox table must use the same ordering and table name: an unordered writer
+ * takes no lock and writes no order key. Entries written before the switch to an ordered mode have
+ * no order key and are delivered unordered.
+ *
  * <p>Thread-safe and immutable. Failures are thrown as {@link OutboxException}s that name the
  * operation, the database, the table and the SQLState.
  */
@@ -81,11 +111,13 @@ public final class JdbcStorage
   private final Transactions tx;
   private final int maxRetries;
   private final Duration retryBackoff;
+  private final Ordering ordering;
 
   private JdbcStorage(Builder b, JdbcDialect dialect, TableName table) {
     this.dialect = dialect;
     this.table = table;
-    this.sql = new Sql(table, dialect);
+    this.ordering = b.ordering;
+    this.sql = new Sql(table, dialect, b.ordering.byKey());
     this.maxRetries = b.maxRetries;
     this.retryBackoff = b.retryBackoff;
     this.tx = new Transactions(b.dataSource, dialect, table, b.maxRetries, b.retryBackoff);
@@ -99,6 +131,12 @@ public final class JdbcStorage
    */
   public static Builder builder(DataSource dataSource) {
     return new Builder(dataSource);
+  }
+
+  /** Whether, and how, this storage keeps each key's messages in order; see the class comment. */
+  @Override
+  public Ordering ordering() {
+    return ordering;
   }
 
   /** The dialect. */
@@ -150,7 +188,14 @@ public final class JdbcStorage
           dialect.lockSchema(c, table);
           try (Statement st = c.createStatement()) {
             for (String s : statements) {
-              st.execute(s);
+              if (!dialect.schemaStatementNeeded(c, s)) {
+                continue;
+              }
+              try {
+                st.execute(s);
+              } catch (SQLException e) {
+                throw SchemaScript.explain(e, s);
+              }
             }
           }
           return null;
@@ -184,7 +229,11 @@ public final class JdbcStorage
                 + " data that is then rolled back. Call setAutoCommit(false) (or publish inside your"
                 + " framework's transaction) and commit your data and the messages together.");
       }
-      dialect.insert(txn, sql, entries);
+      if (ordering.byKey()) {
+        publishOrdered(txn, entries);
+      } else {
+        dialect.insert(txn, sql, entries);
+      }
     } catch (SQLException e) {
       String conflict = SqlErrors.transientConflict(e);
       throw new OutboxException(
@@ -206,6 +255,19 @@ public final class JdbcStorage
     }
   }
 
+  /**
+   * Ordered: locks the entries' order keys (ascending, in the caller's transaction), then writes
+   * them with their order keys. The lock comes first, so the ids are drawn while it is held.
+   */
+  private void publishOrdered(Connection txn, List<NewEntry> entries) throws SQLException {
+    Long[] keys = OrderKeys.of(entries);
+    long[] present = Arrays.stream(keys).filter(Objects::nonNull).mapToLong(k -> k).toArray();
+    if (present.length > 0) {
+      dialect.lockKeys(txn, sql, OrderKeys.distinctSorted(present));
+    }
+    dialect.insertOrdered(txn, sql, entries, keys);
+  }
+
   // ---------------------------------------------------------------- the processor's side
 
   @Override
@@ -213,9 +275,20 @@ public final class JdbcStorage
     Objects.requireNonNull(request, "request");
     String what =
         "claim of up to " + request.limit() + " entries for processor " + request.processorId();
-    Transactions.Work<List<ClaimedEntry>> work = c -> dialect.claim(c, sql, request);
-    List<ClaimedEntry> claimed =
-        dialect.claimNeedsTransaction() ? tx.transaction(what, work) : tx.statement(what, work);
+    List<ClaimedEntry> claimed;
+    if (ordering.byKey()) {
+      boolean blocking = ordering == Ordering.BY_KEY_BLOCKING;
+      Transactions.Work<List<ClaimedEntry>> work =
+          c -> dialect.claimOrdered(c, sql, request, blocking);
+      claimed =
+          dialect.orderedClaimNeedsTransaction()
+              ? tx.transaction(what, work)
+              : tx.statement(what, work);
+    } else {
+      Transactions.Work<List<ClaimedEntry>> work = c -> dialect.claim(c, sql, request);
+      claimed =
+          dialect.claimNeedsTransaction() ? tx.transaction(what, work) : tx.statement(what, work);
+    }
     List<ClaimedEntry> sorted = new ArrayList<>(claimed);
     sorted.sort(Comparator.comparingLong(ClaimedEntry::id));
     return sorted;
@@ -428,6 +501,73 @@ public final class JdbcStorage
     return locked.size();
   }
 
+  /**
+   * For {@link Ordering#BY_KEY_BLOCKING}: the order keys among the dead letters, by their smallest
+   * dead letter's id, with their dead letters and how many outbox entries wait behind them; an
+   * empty list in other modes. The namespace and key are those of the key's smallest dead letter
+   * (should two keys share an order key, they are blocked, and listed, as one). Three statements in
+   * one transaction; dead letters are few, so reading them all is cheap.
+   */
+  @Override
+  public List<BlockedKey> blockedKeys(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit is " + limit + "; it must be 1 or more");
+    }
+    if (ordering != Ordering.BY_KEY_BLOCKING) {
+      return List.of();
+    }
+    return tx.transaction(
+        "listing of up to " + limit + " blocked keys", c -> blockedKeys(c, limit));
+  }
+
+  private List<BlockedKey> blockedKeys(Connection c, int limit) throws SQLException {
+    List<Long> keys = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.blockedKeys())) {
+      ps.setInt(1, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          keys.add(rs.getLong("order_key"));
+        }
+      }
+    }
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    record Dead(String namespace, byte[] key, List<Long> ids) {}
+    Map<Long, Dead> dead = new LinkedHashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.deadLettersOfKeys(keys.size()))) {
+      dialect.bindIds(ps, 1, keys);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long id = rs.getLong("id");
+          String namespace = rs.getString("namespace");
+          byte[] key = rs.getBytes("msg_key");
+          dead.computeIfAbsent(
+                  rs.getLong("order_key"), k -> new Dead(namespace, key, new ArrayList<>()))
+              .ids()
+              .add(id);
+        }
+      }
+    }
+    Map<Long, Long> waiting = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.waitingOfKeys(keys.size()))) {
+      dialect.bindIds(ps, 1, keys);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          waiting.put(rs.getLong("order_key"), rs.getLong("waiting"));
+        }
+      }
+    }
+    List<BlockedKey> blocked = new ArrayList<>(keys.size());
+    for (Long k : keys) {
+      Dead d = dead.get(k);
+      if (d != null) { // purged between the statements
+        blocked.add(new BlockedKey(d.namespace(), d.key(), d.ids(), waiting.getOrDefault(k, 0L)));
+      }
+    }
+    return blocked;
+  }
+
   @Override
   public int purgeDeadLetters(Collection<Long> ids) {
     int purged = 0;
@@ -521,6 +661,8 @@ public final class JdbcStorage
         + maxRetries
         + ", retryBackoff="
         + retryBackoff
+        + ", ordering="
+        + ordering
         + "}";
   }
 
@@ -555,6 +697,8 @@ public final class JdbcStorage
    *   <tr><td>maxRetries</td><td>5</td><td>0 to 100</td></tr>
    *   <tr><td>retryBackoff</td><td>10 ms (doubling per retry, jittered, at most 1 s)</td>
    *   <td>0 to 10 s</td></tr>
+   *   <tr><td>ordering</td><td>{@link Ordering#NONE}</td><td>any {@link Ordering}; see the
+   *   class comment</td></tr>
    * </table>
    */
   public static final class Builder {
@@ -567,6 +711,7 @@ public final class JdbcStorage
     private String tableName = DEFAULT_TABLE_NAME;
     private int maxRetries = 5;
     private Duration retryBackoff = Duration.ofMillis(10);
+    private Ordering ordering = Ordering.NONE;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
@@ -607,6 +752,19 @@ public final class JdbcStorage
     }
 
     /**
+     * Whether, and how, the storage keeps each key's messages in order; default {@link
+     * Ordering#NONE}. Ordered modes lock each key in {@code publish} (writers of one key serialize
+     * from publish to commit) and claim a key's messages one run at a time; see the class comment.
+     * They need the {@code order_key} column and indexes of the current schema (tables created
+     * before it: run {@code dev/outbox/<database>/upgrade-order-key.sql}). Every writer of a table
+     * must use the same ordering.
+     */
+    public Builder ordering(Ordering ordering) {
+      this.ordering = ordering;
+      return this;
+    }
+
+    /**
      * Builds the storage. Touches the database only to detect the dialect when none was set.
      *
      * @throws IllegalArgumentException naming every bad setting
@@ -627,6 +785,9 @@ public final class JdbcStorage
           || retryBackoff.isNegative()
           || retryBackoff.compareTo(MAX_BACKOFF) > 0) {
         problems.add("retryBackoff is " + retryBackoff + "; allowed are 0 to " + MAX_BACKOFF);
+      }
+      if (ordering == null) {
+        problems.add("ordering is null; allowed are " + Arrays.toString(Ordering.values()));
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

@@ -205,4 +205,291 @@ final class MySqlDialect extends JdbcDialect {
     }
     return entries;
   }
+
+  // ---------------------------------------------------------------- ordered storages
+
+  /** How many rows the lock table of the ordered publish has at most. */
+  static final int LOCK_STRIPES = 65536;
+
+  /** The lock-table row of an order key. */
+  static int stripe(long orderKey) {
+    return (int) Math.floorMod(orderKey, (long) LOCK_STRIPES);
+  }
+
+  /**
+   * One statement in the caller's transaction: {@code INSERT ... ON DUPLICATE KEY UPDATE} of the
+   * keys' stripes in ascending order. Either branch leaves this transaction holding an exclusive
+   * lock on the stripe's primary-key record until it ends (a new row is locked by its insert, an
+   * existing one as the duplicate the update finds), so a second writer of the key waits in its own
+   * upsert, before its INSERT into the outbox draws an id. {@code GET_LOCK} would be simpler but
+   * belongs to the session, not the transaction: it survives a rollback and goes back to a pool
+   * with the connection.
+   */
+  @Override
+  void lockKeys(Connection c, Sql sql, long[] sortedOrderKeys) throws SQLException {
+    int[] stripes = new int[sortedOrderKeys.length];
+    for (int i = 0; i < stripes.length; i++) {
+      stripes[i] = stripe(sortedOrderKeys[i]);
+    }
+    int[] distinct = java.util.Arrays.stream(stripes).sorted().distinct().toArray();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + sql.table.keyLocksSql()
+                + " (stripe) VALUES "
+                + String.join(",", Collections.nCopies(distinct.length, "(?)"))
+                + " ON DUPLICATE KEY UPDATE stripe = stripe")) {
+      for (int i = 0; i < distinct.length; i++) {
+        ps.setInt(i + 1, distinct[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  void insertOrdered(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + sql.t
+                + " (message_id, namespace, msg_key, payload, headers, created_at, available_at,"
+                + " order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (int i = 0; i < entries.size(); i++) {
+        NewEntry e = entries.get(i);
+        setUuid(ps, 1, e.messageId());
+        ps.setString(2, e.message().namespace());
+        ps.setBytes(3, e.message().key());
+        ps.setBytes(4, e.message().payload());
+        ps.setString(5, HeadersJson.encode(e.message().headers()));
+        setInstant(ps, 6, e.createdAt());
+        setInstant(ps, 7, Sql.AVAILABLE_AT_ONCE);
+        ps.setObject(8, orderKeys[i], java.sql.Types.BIGINT);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  @Override
+  boolean orderedClaimNeedsTransaction() {
+    return true;
+  }
+
+  /**
+   * The ordered claim's candidate heads, a plain (non-locking) read: available entries, oldest
+   * first, with no older entry of their order key in the outbox (blocking: and no dead letter of
+   * it). Parameters: now, limit.
+   */
+  String orderedCandidates(Sql sql, boolean blocking) {
+    return "SELECT o.id FROM "
+        + sql.t
+        + " o WHERE o.available_at <= ?"
+        + " AND NOT EXISTS (SELECT 1 FROM "
+        + sql.t
+        + " p WHERE p.order_key = o.order_key AND p.id < o.id)"
+        + (blocking
+            ? " AND NOT EXISTS (SELECT 1 FROM " + sql.dead + " d WHERE d.order_key = o.order_key)"
+            : "")
+        + " ORDER BY o.id LIMIT ?";
+  }
+
+  /**
+   * The ordered claim, in one READ COMMITTED transaction of up to six statements.
+   *
+   * <ol>
+   *   <li>Candidate heads: {@link #orderedCandidates}, a consistent read.
+   *   <li>Lock them: {@code SELECT ... WHERE id IN (...) AND available_at <= ? FOR UPDATE SKIP
+   *       LOCKED}. A locking read sees the newest committed version, so a candidate claimed,
+   *       deleted or released since step 1 drops out, and one another claimer is locking right now
+   *       is skipped.
+   *   <li>Recheck and find the runs, a consistent read with a fresh snapshot: per locked head with
+   *       a key, the key's first {@code maxPerKey} entries by id. The first must be the head
+   *       itself, else an older entry exists and the head is dropped; the rest are its candidate
+   *       followers. Blocking: a head whose key has a dead letter is dropped as well.
+   *   <li>Lock the followers like the heads, and keep each run up to the first it could not lock.
+   *   <li>Claim what is kept (oldest first, at most limit) by primary key; read it back by token.
+   * </ol>
+   *
+   * <p><b>Why step 3.</b> InnoDB's locking read (step 2) reads the newest committed rows, but a
+   * consistent read's snapshot (step 1's predecessor test) may be older. Take H and F of one key, H
+   * older: H's writer commits, then F's (the publish lock orders them). Step 1's snapshot may
+   * predate both, while the scan, walking the primary key, passes H while H's insert is still
+   * uncommitted (a locked row, skipped) and reaches F after F committed: F would look like a head
+   * while H is there. Step 3's snapshot is taken after step 2 saw F committed, hence after H
+   * committed: it sees H and drops F. The same holds for a head whose older entry is being claimed
+   * by another transaction at this instant: that entry exists in every snapshot (claiming only
+   * updates it), so its followers are never taken. Only the claimer holding a head's row lock takes
+   * followers, and it locks them too: two claimers never hold entries of one key at once.
+   *
+   * <p>Step 1 does not lock, so concurrent claimers may pick the same candidates; the one that
+   * locks them first takes them and the other takes fewer this time (never waits).
+   */
+  @Override
+  List<ClaimedEntry> claimOrdered(Connection c, Sql sql, ClaimRequest r, boolean blocking)
+      throws SQLException {
+    List<Long> candidates = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(orderedCandidates(sql, blocking))) {
+      setInstant(ps, 1, r.now());
+      ps.setInt(2, r.limit());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          candidates.add(rs.getLong(1));
+        }
+      }
+    }
+    if (candidates.isEmpty()) {
+      return new ArrayList<>();
+    }
+    // Step 2: lock the heads.
+    java.util.Map<Long, Long> heads = new java.util.LinkedHashMap<>(); // id -> order key or null
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, order_key FROM "
+                + sql.t
+                + " WHERE "
+                + idIn("id", candidates.size())
+                + " AND available_at <= ? ORDER BY id FOR UPDATE SKIP LOCKED")) {
+      int next = bindIds(ps, 1, candidates);
+      setInstant(ps, next, r.now());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long id = rs.getLong(1);
+          long key = rs.getLong(2);
+          heads.put(id, rs.wasNull() ? null : key);
+        }
+      }
+    }
+    // Step 3: recheck the keyed heads with a fresh snapshot and list their followers.
+    java.util.Map<Long, Long> headOfKey = new java.util.HashMap<>();
+    heads.forEach(
+        (id, key) -> {
+          if (key != null) {
+            headOfKey.put(key, id);
+          }
+        });
+    java.util.Map<Long, List<Long>> followers = new java.util.HashMap<>(); // head id -> followers
+    if (!headOfKey.isEmpty()) {
+      List<Long> keys = new ArrayList<>(headOfKey.keySet());
+      java.util.Set<Long> dropped = new java.util.HashSet<>();
+      StringBuilder q = new StringBuilder();
+      for (int i = 0; i < keys.size(); i++) {
+        q.append(i == 0 ? "" : " UNION ALL ")
+            .append("(SELECT id, order_key FROM ")
+            .append(sql.t)
+            .append(" WHERE order_key = ? ORDER BY id LIMIT ?)");
+      }
+      java.util.Map<Long, List<Long>> firstOfKey = new java.util.HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement(q.toString())) {
+        int i = 1;
+        for (Long k : keys) {
+          ps.setLong(i++, k);
+          ps.setInt(i++, r.maxPerKey());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            firstOfKey.computeIfAbsent(rs.getLong(2), k -> new ArrayList<>()).add(rs.getLong(1));
+          }
+        }
+      }
+      for (Long k : keys) {
+        List<Long> ids = firstOfKey.getOrDefault(k, List.of());
+        ids = new ArrayList<>(ids);
+        ids.sort(null);
+        Long head = headOfKey.get(k);
+        if (ids.isEmpty() || !ids.get(0).equals(head)) {
+          dropped.add(k); // an older entry of the key exists
+        } else if (ids.size() > 1) {
+          followers.put(head, ids.subList(1, ids.size()));
+        }
+      }
+      if (blocking) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT DISTINCT order_key FROM "
+                    + sql.dead
+                    + " WHERE "
+                    + idIn("order_key", keys.size()))) {
+          bindIds(ps, 1, keys);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              dropped.add(rs.getLong(1));
+            }
+          }
+        }
+      }
+      for (Long k : dropped) {
+        Long head = headOfKey.get(k);
+        heads.remove(head);
+        followers.remove(head);
+      }
+    }
+    // Step 4: lock the followers; a run ends at the first one not locked.
+    List<Long> picked = new ArrayList<>(heads.keySet());
+    List<Long> allFollowers = new ArrayList<>();
+    followers.values().forEach(allFollowers::addAll);
+    if (!allFollowers.isEmpty()) {
+      allFollowers.sort(null);
+      java.util.Set<Long> locked = new java.util.HashSet<>();
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id FROM "
+                  + sql.t
+                  + " WHERE "
+                  + idIn("id", allFollowers.size())
+                  + " AND available_at <= ? ORDER BY id FOR UPDATE SKIP LOCKED")) {
+        int next = bindIds(ps, 1, allFollowers);
+        setInstant(ps, next, r.now());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            locked.add(rs.getLong(1));
+          }
+        }
+      }
+      for (List<Long> run : followers.values()) {
+        for (Long id : run) {
+          if (!locked.contains(id)) {
+            break;
+          }
+          picked.add(id);
+        }
+      }
+    }
+    if (picked.isEmpty()) {
+      return new ArrayList<>();
+    }
+    // Step 5: oldest first, at most limit (a prefix by id keeps each run a prefix), by primary key.
+    picked.sort(null);
+    List<Long> claim = picked.subList(0, Math.min(picked.size(), r.limit()));
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + sql.t
+                + " SET claim_token = ?, processor_id = ?, available_at = ? WHERE "
+                + idIn("id", claim.size()))) {
+      setUuid(ps, 1, r.claimToken());
+      ps.setString(2, r.processorId());
+      setInstant(ps, 3, r.deadline());
+      bindIds(ps, 4, claim);
+      ps.executeUpdate();
+    }
+    List<ClaimedEntry> entries = new ArrayList<>(claim.size());
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + sql.entryColumns
+                + ", attempts FROM "
+                + sql.t
+                + " WHERE "
+                + idIn("id", claim.size())
+                + " ORDER BY id")) {
+      bindIds(ps, 1, claim);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          entries.add(Rows.claimed(rs, this));
+        }
+      }
+    }
+    return entries;
+  }
 }

@@ -304,6 +304,266 @@ final class PostgresDialect extends JdbcDialect {
     }
   }
 
+  // ---------------------------------------------------------------- ordered storages
+
+  private static final Pattern CREATE_INDEX =
+      Pattern.compile("CREATE INDEX IF NOT EXISTS (\"[a-z0-9_]+\") ON ((?:\"[a-z0-9_]+\"\\.)?)");
+
+  /**
+   * {@code CREATE INDEX IF NOT EXISTS} takes its table's SHARE lock before it looks whether the
+   * index exists (measured on PostgreSQL 15): at every start it would wait for every open writer of
+   * the outbox and hold up the writers queued behind it. An index that exists is skipped here
+   * instead; {@code createSchema} holds an advisory lock, so no other start creates it meanwhile.
+   */
+  @Override
+  boolean schemaStatementNeeded(Connection c, String statement) throws SQLException {
+    java.util.regex.Matcher m = CREATE_INDEX.matcher(statement);
+    if (!m.lookingAt()) {
+      return true;
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {
+      ps.setString(1, m.group(2) + m.group(1));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * The lock space of this table's advisory locks: {@code pg_advisory_xact_lock(int, int)} with
+   * this as the first int and the order key folded to 32 bits as the second. The two-int locks
+   * never meet one-bigint locks (PostgreSQL keeps the spaces apart), so they collide neither with
+   * {@code createSchema}'s lock nor with an application's bigint locks.
+   */
+  static int lockSpace(Sql sql) {
+    return OrderKeys.hash32("dev.outbox.publish:" + sql.table.name());
+  }
+
+  /** The order key folded to the advisory lock's 32-bit second half. */
+  static int lockId(long orderKey) {
+    return (int) (orderKey ^ (orderKey >>> 32));
+  }
+
+  /**
+   * One statement, no table write: {@code pg_advisory_xact_lock} per key, held until the caller's
+   * transaction ends. Several keys are locked in ascending order: {@code unnest} reads the sorted
+   * array out in order and the function runs row by row as the scan produces them.
+   */
+  @Override
+  void lockKeys(Connection c, Sql sql, long[] sortedOrderKeys) throws SQLException {
+    int[] ids = new int[sortedOrderKeys.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = lockId(sortedOrderKeys[i]);
+    }
+    java.util.Arrays.sort(ids);
+    Integer[] distinct = java.util.Arrays.stream(ids).distinct().boxed().toArray(Integer[]::new);
+    if (distinct.length == 1) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+        ps.setInt(1, lockSpace(sql));
+        ps.setInt(2, distinct[0]);
+        ps.executeQuery().close();
+      }
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT pg_advisory_xact_lock(?, k) FROM unnest(CAST(? AS int[])) AS k")) {
+      ps.setInt(1, lockSpace(sql));
+      ps.setArray(2, array(c, "int4", distinct));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          // every row is one lock taken
+        }
+      }
+    }
+  }
+
+  /** {@link #insertSql} with order keys: a seventh array. */
+  String insertOrderedSql(Sql sql) {
+    return "WITH ins AS (INSERT INTO "
+        + sql.t
+        + " (message_id, namespace, msg_key, payload, headers, created_at, available_at,"
+        + " order_key)"
+        + " SELECT CAST(m.message_id AS uuid), m.namespace, m.msg_key, m.payload,"
+        + " CAST(m.headers AS jsonb), CAST(m.created_at AS timestamptz), ?, m.order_key"
+        + " FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bytea[]),"
+        + " CAST(? AS bytea[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]))"
+        + " WITH ORDINALITY AS m(message_id, namespace, msg_key, payload, headers, created_at,"
+        + " order_key, ord) ORDER BY m.ord RETURNING 1) "
+        + countAndNotify();
+  }
+
+  @Override
+  void insertOrdered(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
+      throws SQLException {
+    int n = entries.size();
+    if (n == 1 && channel == null) {
+      NewEntry e = entries.get(0);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO "
+                  + sql.t
+                  + " (message_id, namespace, msg_key, payload, headers, created_at, available_at,"
+                  + " order_key) VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?)")) {
+        setUuid(ps, 1, e.messageId());
+        ps.setString(2, e.message().namespace());
+        ps.setBytes(3, e.message().key());
+        ps.setBytes(4, e.message().payload());
+        ps.setString(5, HeadersJson.encode(e.message().headers()));
+        setInstant(ps, 6, e.createdAt());
+        setInstant(ps, 7, Sql.AVAILABLE_AT_ONCE);
+        ps.setObject(8, orderKeys[0], java.sql.Types.BIGINT);
+        int written = ps.executeUpdate();
+        if (written != 1) {
+          throw new OutboxException(
+              "publish to " + sql.table + " wrote " + written + " rows for 1 entry");
+        }
+      }
+      return;
+    }
+    String[] ids = new String[n];
+    String[] namespaces = new String[n];
+    byte[][] keys = new byte[n][];
+    byte[][] payloads = new byte[n][];
+    String[] headers = new String[n];
+    String[] createdAt = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewEntry e = entries.get(i);
+      ids[i] = e.messageId().toString();
+      namespaces[i] = e.message().namespace();
+      keys[i] = e.message().key();
+      payloads[i] = e.message().payload();
+      headers[i] = HeadersJson.encode(e.message().headers());
+      createdAt[i] = e.createdAt().truncatedTo(ChronoUnit.MICROS).toString();
+    }
+    try (PreparedStatement ps = c.prepareStatement(insertOrderedSql(sql))) {
+      setInstant(ps, 1, Sql.AVAILABLE_AT_ONCE);
+      ps.setArray(2, array(c, "text", ids));
+      ps.setArray(3, array(c, "text", namespaces));
+      ps.setArray(4, array(c, "bytea", keys));
+      ps.setArray(5, array(c, "bytea", payloads));
+      ps.setArray(6, array(c, "text", headers));
+      ps.setArray(7, array(c, "text", createdAt));
+      ps.setArray(8, array(c, "int8", orderKeys));
+      if (channel != null) {
+        ps.setString(9, channel);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        long written = rs.getLong(1);
+        if (written != n) {
+          throw new OutboxException(
+              "publish to " + sql.table + " wrote " + written + " rows for " + n + " entries");
+        }
+      }
+    }
+  }
+
+  /**
+   * The ordered claim's heads: available entries, oldest first, that no older entry of their order
+   * key precedes in the outbox (and, blocking, that no dead letter of their key holds back), locked
+   * with {@code SKIP LOCKED}. Parameters: now, limit. An entry without a key has no predecessor
+   * ({@code order_key = NULL} is never true), so it is its own head.
+   */
+  String orderedHeads(Sql sql, boolean blocking) {
+    return "SELECT o.id, o.order_key FROM "
+        + sql.t
+        + " AS o WHERE o.available_at <= ?"
+        + " AND NOT EXISTS (SELECT 1 FROM "
+        + sql.t
+        + " AS p WHERE p.order_key = o.order_key AND p.order_key IS NOT NULL AND p.id < o.id)"
+        + (blocking
+            ? " AND NOT EXISTS (SELECT 1 FROM "
+                + sql.dead
+                + " AS d WHERE d.order_key = o.order_key AND d.order_key IS NOT NULL)"
+            : "")
+        + " ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED";
+  }
+
+  /**
+   * The whole ordered claim, one statement. Parameters: now, limit, [maxPerKey - 1, now, limit,]
+   * token, processor, deadline.
+   *
+   * <p>{@code h}: the heads ({@link #orderedHeads}). {@code fa}: for each keyed head, the next
+   * {@code maxPerKey - 1} entries of its key (an index probe on {@code (order_key, id)}). {@code
+   * fl}: those this claim can lock while they are available. {@code run}: a head's followers up to
+   * the first it could not take, so a run never has a gap. {@code c}: heads and runs, oldest first,
+   * at most limit: a prefix by id keeps every run a prefix too.
+   *
+   * <p><b>Why two claimers never hold two entries of one key.</b> The statement reads one snapshot
+   * (READ COMMITTED takes it at the statement's start). A follower F is claimed only together with
+   * its head H, whose row lock this statement holds: FOR UPDATE waits for nobody (SKIP LOCKED) but
+   * rechecks a row changed since the snapshot, so a locked H is its newest version and available.
+   * Another claimer sees H in its snapshot too (H is older than F and committed before F did,
+   * because writers of a key serialize from publish to commit), whether or not H is being claimed
+   * at that instant, so its head test rejects F: a row claimed by another transaction at the same
+   * instant never lets its follower through. Once H is deleted (published) and that committed, F is
+   * a head for snapshots taken after, and nobody holds H any more. Followers are locked with SKIP
+   * LOCKED and rechecked like heads, so a requeued older dead letter (the one way a key gets an
+   * entry older than what a claimer saw) can at most make a claimer take fewer entries.
+   */
+  String orderedClaimSql(Sql sql, boolean blocking, boolean runs) {
+    String picked;
+    if (runs) {
+      picked =
+          "h AS ("
+              + orderedHeads(sql, blocking)
+              + "), fa AS (SELECT f.id, h.id AS head FROM h CROSS JOIN LATERAL (SELECT p.id FROM "
+              + sql.t
+              + " AS p WHERE p.order_key = h.order_key AND p.order_key IS NOT NULL"
+              + " AND p.id > h.id ORDER BY p.id LIMIT ?) AS f),"
+              + " fl AS (SELECT o.id FROM fa JOIN "
+              + sql.t
+              + " AS o ON o.id = fa.id WHERE o.available_at <= ? FOR UPDATE OF o SKIP LOCKED),"
+              + " run AS (SELECT fa.id, bool_and(fl.id IS NOT NULL)"
+              + " OVER (PARTITION BY fa.head ORDER BY fa.id) AS ok"
+              + " FROM fa LEFT JOIN fl ON fl.id = fa.id),"
+              + " c AS (SELECT id FROM (SELECT id FROM h UNION ALL SELECT id FROM run WHERE ok)"
+              + " AS u ORDER BY id LIMIT ?)";
+    } else {
+      picked = "c AS (" + orderedHeads(sql, blocking) + ")";
+    }
+    return "WITH "
+        + picked
+        + " UPDATE "
+        + sql.t
+        + " AS o SET claim_token = ?, processor_id = ?, available_at = ? FROM c"
+        + " WHERE o.id = c.id RETURNING o.id, o.message_id, o.namespace, o.msg_key, o.payload,"
+        + " CAST(o.headers AS text) AS headers, o.created_at, o.attempts";
+  }
+
+  @Override
+  boolean orderedClaimNeedsTransaction() {
+    return false;
+  }
+
+  @Override
+  List<ClaimedEntry> claimOrdered(Connection c, Sql sql, ClaimRequest r, boolean blocking)
+      throws SQLException {
+    boolean runs = r.maxPerKey() > 1;
+    try (PreparedStatement ps = c.prepareStatement(orderedClaimSql(sql, blocking, runs))) {
+      int i = 1;
+      setInstant(ps, i++, r.now());
+      ps.setInt(i++, r.limit());
+      if (runs) {
+        ps.setInt(i++, r.maxPerKey() - 1);
+        setInstant(ps, i++, r.now());
+        ps.setInt(i++, r.limit());
+      }
+      setUuid(ps, i++, r.claimToken());
+      ps.setString(i++, r.processorId());
+      setInstant(ps, i, r.deadline());
+      List<ClaimedEntry> claimed = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          claimed.add(Rows.claimed(rs, this));
+        }
+      }
+      return claimed;
+    }
+  }
+
   // ---------------------------------------------------------------- release
 
   /** One statement for every failure, whatever their number. */

@@ -4,20 +4,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A dialect's schema file, rendered for one table name. The file names its tables {@code outbox}
- * and {@code outbox_dead_letters}, unquoted, so that it runs as it is from Flyway or Liquibase; the
- * names are replaced in the SQL only, never in the {@code --} comments beside it.
+ * A dialect's schema file, rendered for one table name. The file names its tables {@code outbox},
+ * {@code outbox_dead_letters} and {@code outbox_key_locks} and its indexes {@code outbox_order_idx}
+ * and {@code outbox_dl_order_idx}, unquoted, so that it runs as it is from Flyway or Liquibase; the
+ * names are replaced in the SQL only, never in the {@code --} comments beside it. Index names are
+ * not qualified (PostgreSQL creates an index in its table's schema).
  */
 final class SchemaScript {
 
   private static final Pattern SCRIPT_TABLE =
-      Pattern.compile("(?<![\\w.\"`])outbox(_dead_letters)?(?![\\w.\"`])");
+      Pattern.compile(
+          "(?<![\\w.\"`])outbox(_dead_letters|_key_locks|_order_idx|_dl_order_idx)?(?![\\w.\"`])");
 
   private SchemaScript() {}
 
@@ -38,7 +42,7 @@ final class SchemaScript {
       String code = comment < 0 ? line : line.substring(0, comment);
       Matcher m = SCRIPT_TABLE.matcher(code);
       while (m.find()) {
-        String name = m.group(1) == null ? table.sql() : table.deadLetterSql();
+        String name = name(m.group(1), table);
         m.appendReplacement(out, Matcher.quoteReplacement(name));
       }
       m.appendTail(out);
@@ -49,6 +53,38 @@ final class SchemaScript {
     }
     out.setLength(out.length() - 1);
     return out.toString();
+  }
+
+  private static String name(String suffix, TableName table) {
+    if (suffix == null) {
+      return table.sql();
+    }
+    return switch (suffix) {
+      case "_dead_letters" -> table.deadLetterSql();
+      case "_key_locks" -> table.keyLocksSql();
+      default -> table.unqualifiedSql(suffix);
+    };
+  }
+
+  /**
+   * The failure of a schema statement, with a hint when it names a column the table lacks: a table
+   * of an older schema, which {@code createSchema()} does not change (its {@code CREATE TABLE IF
+   * NOT EXISTS} leaves it as it is, and the next statement meets the missing column).
+   */
+  static SQLException explain(SQLException e, String statement) {
+    String state = e.getSQLState();
+    boolean missingColumn = "42703".equals(state) || e.getErrorCode() == 1054;
+    if (!missingColumn) {
+      return e;
+    }
+    return new SQLException(
+        e.getMessage()
+            + " -- the table predates this schema: run the dialect's upgrade script"
+            + " (dev/outbox/<database>/upgrade-order-key.sql for order_key) first; statement: "
+            + statement,
+        state,
+        e.getErrorCode(),
+        e);
   }
 
   /** The script's statements, comments removed, for executing one by one over JDBC. */

@@ -31,7 +31,20 @@ final class Sql {
   final String purgeDeadLettersPage;
   final String stats;
 
+  /** Whether the storage keeps keys in order: then order_key is written, copied and kept. */
+  final boolean ordered;
+
   Sql(TableName table, JdbcDialect dialect) {
+    this(table, dialect, false);
+  }
+
+  /**
+   * @param ordered whether the storage keeps keys in order: its statements then write and carry
+   *     {@code order_key}; an unordered storage's statements never name the column, so they run
+   *     unchanged (and as fast) on tables of the schema before ordering
+   */
+  Sql(TableName table, JdbcDialect dialect, boolean ordered) {
+    this.ordered = ordered;
     this.table = table;
     this.dialect = dialect;
     this.t = table.sql();
@@ -55,8 +68,10 @@ final class Sql {
         "INSERT INTO "
             + dead
             + " (id, message_id, namespace, msg_key, payload, headers, created_at, attempts,"
-            + " last_error, dead_lettered_at)"
-            + " SELECT id, message_id, namespace, msg_key, payload, headers, created_at, ?, ?, ?"
+            + " last_error, dead_lettered_at"
+            + (ordered ? ", order_key" : "")
+            + ") SELECT id, message_id, namespace, msg_key, payload, headers, created_at, ?, ?, ?"
+            + (ordered ? ", order_key" : "")
             + " FROM "
             + t
             + " WHERE id = ?";
@@ -123,13 +138,47 @@ final class Sql {
     return "INSERT INTO "
         + t
         + " (id, message_id, namespace, msg_key, payload, headers, created_at, available_at,"
-        + " attempts)"
+        + " attempts"
+        + (ordered ? ", order_key" : "")
+        + ")"
         + dialect.overridingIdentity()
-        + " SELECT id, message_id, namespace, msg_key, payload, headers, created_at, ?, 0 FROM "
+        + " SELECT id, message_id, namespace, msg_key, payload, headers, created_at, ?, 0"
+        + (ordered ? ", order_key" : "")
+        + " FROM "
         + dead
         + " WHERE "
         + dialect.idIn("id", n)
         + " ORDER BY id";
+  }
+
+  // ---------------------------------------------------------------- ordered storages
+
+  /**
+   * The keys dead letters block, at most {@code ?}, ordered by their smallest dead letter's id,
+   * with that id. Dead letters are few; this reads them all.
+   */
+  String blockedKeys() {
+    return "SELECT order_key, MIN(id) AS first_id FROM "
+        + dead
+        + " WHERE order_key IS NOT NULL GROUP BY order_key ORDER BY first_id LIMIT ?";
+  }
+
+  /** The dead letters of {@code n} order keys, smallest id first, with their namespace and key. */
+  String deadLettersOfKeys(int n) {
+    return "SELECT id, order_key, namespace, msg_key FROM "
+        + dead
+        + " WHERE "
+        + dialect.idIn("order_key", n)
+        + " ORDER BY id";
+  }
+
+  /** How many outbox entries each of {@code n} order keys has. */
+  String waitingOfKeys(int n) {
+    return "SELECT order_key, COUNT(*) AS waiting FROM "
+        + t
+        + " WHERE "
+        + dialect.idIn("order_key", n)
+        + " GROUP BY order_key";
   }
 
   String deleteDeadLetters(int n) {

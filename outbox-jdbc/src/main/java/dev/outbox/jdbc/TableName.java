@@ -123,6 +123,25 @@ final class TableName {
     return qualified(table + DEAD_LETTER_SUFFIX);
   }
 
+  /**
+   * The MySQL/MariaDB lock table of the ordered publish, quoted for SQL: the outbox table's name
+   * followed by {@code _key_locks} (shorter than the dead-letter suffix, so always a valid name).
+   */
+  String keyLocksSql() {
+    return qualified(table + "_key_locks");
+  }
+
+  /**
+   * The table part followed by {@code suffix}, quoted and unqualified: an index name. The suffix is
+   * at most as long as the dead-letter suffix, so the name stays within the identifier limit.
+   */
+  String unqualifiedSql(String suffix) {
+    if (suffix.length() > DEAD_LETTER_SUFFIX.length()) {
+      throw new IllegalArgumentException("suffix " + suffix + " is too long");
+    }
+    return quote(table + suffix);
+  }
+
   private String qualified(String t) {
     return schema == null ? quote(t) : quote(schema) + "." + quote(t);
   }

@@ -18,12 +18,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts     int         NOT NULL DEFAULT 0,
     claim_token  uuid,                       -- the current claim; every change after a claim is fenced by it
     processor_id text,                       -- who claimed the entry last, for operators
-    last_error   text
+    last_error   text,
+    order_key    bigint                      -- ordered storages only: a 64-bit hash of (namespace, key); NULL: no key, or written unordered
 );
 
 -- The claim scans the primary key in id order and filters on available_at, so it stays an index
--- scan however large the backlog; statistics find the oldest entry by the primary key too. No
--- further index is needed.
+-- scan however large the backlog; statistics find the oldest entry by the primary key too.
+--
+-- The ordered claim (JdbcStorage.builder(...).ordering(BY_KEY or BY_KEY_BLOCKING)) also asks, per
+-- candidate, whether an older entry of its order key is left, and finds a head's followers: both
+-- are probes of this index. It is partial: an unordered storage writes no order_key, so its
+-- inserts and deletes never touch it.
+CREATE INDEX IF NOT EXISTS outbox_order_idx ON outbox (order_key, id) WHERE order_key IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS outbox_dead_letters (
     id               bigint      PRIMARY KEY, -- the id the entry had, kept on requeue
@@ -35,5 +41,10 @@ CREATE TABLE IF NOT EXISTS outbox_dead_letters (
     created_at       timestamptz NOT NULL,
     attempts         int         NOT NULL,
     last_error       text        NOT NULL,
-    dead_lettered_at timestamptz NOT NULL
+    dead_lettered_at timestamptz NOT NULL,
+    order_key        bigint                   -- kept from the outbox, and put back on requeue
 );
+
+-- BY_KEY_BLOCKING: a key with a dead letter is held back; the claim probes this index.
+CREATE INDEX IF NOT EXISTS outbox_dl_order_idx ON outbox_dead_letters (order_key)
+    WHERE order_key IS NOT NULL;

@@ -8,6 +8,7 @@ import dev.outbox.DeadLetter;
 import dev.outbox.FailedEntry;
 import dev.outbox.Message;
 import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.testkit.ProcessorStorageContract;
 import java.sql.Connection;
@@ -29,17 +30,23 @@ abstract class JdbcStorageContract extends ProcessorStorageContract<Connection> 
 
   private final TestDatabase.Kind kind;
   private final String table;
+  private final Ordering ordering;
   private JdbcStorage jdbc;
 
   JdbcStorageContract(TestDatabase.Kind kind, String table) {
+    this(kind, table, Ordering.NONE);
+  }
+
+  JdbcStorageContract(TestDatabase.Kind kind, String table, Ordering ordering) {
     this.kind = kind;
     this.table = table;
+    this.ordering = ordering;
   }
 
   @Override
   protected ProcessorStorage<Connection> newEmptyStorage() {
     if (jdbc == null) {
-      jdbc = TestDatabase.freshStorage(kind, table);
+      jdbc = TestDatabase.freshStorage(kind, table, ordering);
     }
     TestDatabase.truncate(kind, table);
     return jdbc;

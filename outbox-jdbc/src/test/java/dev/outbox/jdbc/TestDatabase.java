@@ -2,6 +2,7 @@ package dev.outbox.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.Ordering;
 import dev.outbox.testing.TestDatabases;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -104,10 +105,22 @@ final class TestDatabase {
 
   /** Drops the table and its dead letters, then builds a storage and creates its schema. */
   static JdbcStorage freshStorage(Kind kind, String table) {
+    return freshStorage(kind, table, Ordering.NONE);
+  }
+
+  /** Like {@link #freshStorage(Kind, String)}, with an ordering. */
+  static JdbcStorage freshStorage(Kind kind, String table, Ordering ordering) {
     execute(
-        kind, "DROP TABLE IF EXISTS " + table + "_dead_letters", "DROP TABLE IF EXISTS " + table);
+        kind,
+        "DROP TABLE IF EXISTS " + table + "_dead_letters",
+        "DROP TABLE IF EXISTS " + table,
+        "DROP TABLE IF EXISTS " + table + "_key_locks");
     JdbcStorage storage =
-        JdbcStorage.builder(dataSource(kind)).dialect(kind.dialect()).tableName(table).build();
+        JdbcStorage.builder(dataSource(kind))
+            .dialect(kind.dialect())
+            .tableName(table)
+            .ordering(ordering)
+            .build();
     storage.createSchema();
     return storage;
   }
