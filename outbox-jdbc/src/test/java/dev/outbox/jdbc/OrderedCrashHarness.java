@@ -463,29 +463,13 @@ abstract class OrderedCrashHarness {
     }
     TestDatabase.execute(kind, seqs.toString());
     JdbcStorage storage =
-        ordered(
-                JdbcStorage.builder(TestDatabase.dataSource(kind))
-                    .dialect(kind.dialect())
-                    .tableName(table),
-                ordering)
+        JdbcStorage.builder(TestDatabase.dataSource(kind))
+            .dialect(kind.dialect())
+            .tableName(table)
+            .ordering(ordering)
             .build();
     storage.createSchema();
     return storage;
-  }
-
-  /** TEMPORARY until the ordering branch lands: {@code builder.ordering(ordering)}. */
-  static JdbcStorage.Builder ordered(JdbcStorage.Builder builder, Ordering ordering) {
-    try {
-      return (JdbcStorage.Builder)
-          JdbcStorage.Builder.class.getMethod("ordering", Ordering.class).invoke(builder, ordering);
-    } catch (NoSuchMethodException e) {
-      if (ordering == Ordering.NONE) {
-        return builder;
-      }
-      throw new IllegalStateException("JdbcStorage has no ordering yet", e);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private long remaining() {

@@ -82,8 +82,10 @@ public final class OrderedCrashWorker {
             + "'");
     HikariDataSource pool = new HikariDataSource(config);
     JdbcStorage storage =
-        OrderedCrashHarness.ordered(
-                JdbcStorage.builder(pool).dialect(kind.dialect()).tableName(table), ordering)
+        JdbcStorage.builder(pool)
+            .dialect(kind.dialect())
+            .tableName(table)
+            .ordering(ordering)
             .build();
     Broker broker = new Broker(pool, table, processorId, keepsOrder);
     Outbox<Connection> outbox =
