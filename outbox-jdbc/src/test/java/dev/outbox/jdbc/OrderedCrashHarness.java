@@ -52,7 +52,8 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Sized by {@code -Doutbox.ocrash.messages} (default 50,000), {@code .keys} (64), {@code
  * .workers} (4 processor processes at any time), {@code .producers} (4 threads), {@code .batch}
- * (claim batch size, 100); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
+ * (claim batch size, 100), {@code .rate} (messages per second the producers write together, 1,000;
+ * 0: as fast as they can); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
  */
 abstract class OrderedCrashHarness {
 
@@ -193,13 +194,20 @@ abstract class OrderedCrashHarness {
     int workers = Integer.getInteger("outbox.ocrash.workers", 4);
     int producers = Integer.getInteger("outbox.ocrash.producers", 4);
     int batch = Integer.getInteger("outbox.ocrash.batch", 100);
+    int rate = Integer.getInteger("outbox.ocrash.rate", 1000);
     long seed = Long.getLong("outbox.ocrash.seed", System.nanoTime());
     Random random = new Random(seed);
 
     JdbcStorage storage = createTables(ordering, keys);
-    Path logs =
-        Files.createDirectories(
-            Path.of("target", "ocrash-workers-" + kind + "-" + ordering.name().toLowerCase()));
+    Path logs = Path.of("target", "ocrash-workers-" + kind + "-" + ordering.name().toLowerCase());
+    if (Files.isDirectory(logs)) {
+      try (var old = Files.list(logs)) {
+        for (Path f : old.toList()) {
+          Files.delete(f); // the last run's logs
+        }
+      }
+    }
+    Files.createDirectories(logs);
     long start = System.nanoTime();
     List<Worker> running = new ArrayList<>();
     int started = 0;
@@ -228,12 +236,13 @@ abstract class OrderedCrashHarness {
                       share,
                       keys,
                       new Random(producerSeed),
-                      producerRetries);
+                      producerRetries,
+                      (double) rate / producers);
                   return null;
                 }));
       }
       long deadline = start + TimeUnit.MINUTES.toNanos(5);
-      long nextProcessKill = System.nanoTime() + millis(1000 + random.nextInt(1500));
+      long nextProcessKill = System.nanoTime() + millis(2000 + random.nextInt(3000));
       long nextConnectionKill = System.nanoTime() + millis(200 + random.nextInt(600));
       while (true) {
         Thread.sleep(50);
@@ -269,7 +278,7 @@ abstract class OrderedCrashHarness {
             processKills++;
             running.add(startWorker(started++, ordering, batch, logs));
           }
-          nextProcessKill = now + millis(1000 + random.nextInt(1500));
+          nextProcessKill = now + millis(2000 + random.nextInt(3000));
         }
       }
       drainedAt = System.nanoTime();
@@ -338,7 +347,8 @@ abstract class OrderedCrashHarness {
       int count,
       int keys,
       Random random,
-      AtomicInteger retries)
+      AtomicInteger retries,
+      double perSecond)
       throws Exception {
     String seqSql =
         kind == TestDatabase.Kind.POSTGRES
@@ -347,7 +357,17 @@ abstract class OrderedCrashHarness {
     String readSql = "SELECT seq FROM " + table + "_seqs WHERE k = ?";
     String writtenSql = "INSERT INTO " + table + "_written (message_id, k, seq) VALUES (?, ?, ?)";
     int done = 0;
+    long begin = System.nanoTime();
     while (done < count) {
+      if (perSecond > 0) {
+        // Paced: the backlog stays near what the processors keep up with, so the kills and the
+        // failures meet a drain that goes on while the producers write, not a bulk load.
+        long due = begin + (long) (done * 1e9 / perSecond);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+      }
       // A few distinct keys, half of the picks among one key in eight (hot keys: long runs).
       TreeSet<String> picked = new TreeSet<>();
       int width = 1 + random.nextInt(4);
