@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -53,7 +54,8 @@ import org.junit.jupiter.api.Timeout;
  * <p>Sized by {@code -Doutbox.ocrash.messages} (default 50,000), {@code .keys} (64), {@code
  * .workers} (4 processor processes at any time), {@code .producers} (4 threads), {@code .batch}
  * (claim batch size, 100), {@code .rate} (messages per second the producers write together, 1,000;
- * 0: as fast as they can); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
+ * 0: as fast as they can), {@code .backlog} (the producers pause while the outbox holds more,
+ * 5,000; 0: never); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
  */
 abstract class OrderedCrashHarness {
 
@@ -195,6 +197,7 @@ abstract class OrderedCrashHarness {
     int producers = Integer.getInteger("outbox.ocrash.producers", 4);
     int batch = Integer.getInteger("outbox.ocrash.batch", 100);
     int rate = Integer.getInteger("outbox.ocrash.rate", 1000);
+    long maxBacklog = Integer.getInteger("outbox.ocrash.backlog", 5000);
     long seed = Long.getLong("outbox.ocrash.seed", System.nanoTime());
     Random random = new Random(seed);
 
@@ -214,6 +217,7 @@ abstract class OrderedCrashHarness {
     int processKills = 0;
     int connectionKills = 0;
     AtomicInteger producerRetries = new AtomicInteger();
+    AtomicLong backlog = new AtomicLong();
     ExecutorService writers = Executors.newFixedThreadPool(producers);
     long drainedAt;
     long writtenAt = 0;
@@ -237,6 +241,8 @@ abstract class OrderedCrashHarness {
                       keys,
                       new Random(producerSeed),
                       producerRetries,
+                      backlog,
+                      maxBacklog,
                       (double) rate / producers);
                   return null;
                 }));
@@ -255,7 +261,8 @@ abstract class OrderedCrashHarness {
             f.get(); // a producer's failure fails the test
           }
         }
-        if (written && remaining() == 0) {
+        backlog.set(remaining());
+        if (written && backlog.get() == 0) {
           break;
         }
         assertThat(System.nanoTime())
@@ -348,6 +355,8 @@ abstract class OrderedCrashHarness {
       int keys,
       Random random,
       AtomicInteger retries,
+      AtomicLong backlog,
+      long maxBacklog,
       double perSecond)
       throws Exception {
     String seqSql =
@@ -359,6 +368,10 @@ abstract class OrderedCrashHarness {
     int done = 0;
     long begin = System.nanoTime();
     while (done < count) {
+      while (maxBacklog > 0 && backlog.get() > maxBacklog) {
+        Thread.sleep(20); // the processors are behind: let them catch up
+        begin += TimeUnit.MILLISECONDS.toNanos(20);
+      }
       if (perSecond > 0) {
         // Paced: the backlog stays near what the processors keep up with, so the kills and the
         // failures meet a drain that goes on while the producers write, not a bulk load.
