@@ -55,7 +55,7 @@ import org.junit.jupiter.api.Timeout;
  * .workers} (4 processor processes at any time), {@code .producers} (4 threads), {@code .batch}
  * (claim batch size, 100), {@code .rate} (messages per second the producers write together, 1,000;
  * 0: as fast as they can), {@code .backlog} (the producers pause while the outbox holds more,
- * 5,000; 0: never); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
+ * 1,000; 0: never); {@code -Doutbox.ocrash.seed} repeats the random choices of the harness.
  */
 abstract class OrderedCrashHarness {
 
@@ -68,7 +68,7 @@ abstract class OrderedCrashHarness {
   }
 
   @Test
-  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void byKeyKeepsEveryKeyInOrderThroughCrashes() throws Exception {
     Report r = run(Ordering.BY_KEY);
     assertThat(r.lost()).as("messages neither delivered nor dead-lettered").isZero();
@@ -78,7 +78,7 @@ abstract class OrderedCrashHarness {
   }
 
   @Test
-  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void unorderedLosesNothingAndShowsItsViolations() throws Exception {
     Report r = run(Ordering.NONE);
     assertThat(r.lost()).as("messages neither delivered nor dead-lettered").isZero();
@@ -197,7 +197,7 @@ abstract class OrderedCrashHarness {
     int producers = Integer.getInteger("outbox.ocrash.producers", 4);
     int batch = Integer.getInteger("outbox.ocrash.batch", 100);
     int rate = Integer.getInteger("outbox.ocrash.rate", 1000);
-    long maxBacklog = Integer.getInteger("outbox.ocrash.backlog", 5000);
+    long maxBacklog = Integer.getInteger("outbox.ocrash.backlog", 1000);
     long seed = Long.getLong("outbox.ocrash.seed", System.nanoTime());
     Random random = new Random(seed);
 
@@ -247,7 +247,7 @@ abstract class OrderedCrashHarness {
                   return null;
                 }));
       }
-      long deadline = start + TimeUnit.MINUTES.toNanos(5);
+      long deadline = start + TimeUnit.MINUTES.toNanos(8);
       long nextProcessKill = System.nanoTime() + millis(2000 + random.nextInt(3000));
       long nextConnectionKill = System.nanoTime() + millis(200 + random.nextInt(600));
       while (true) {
@@ -265,9 +265,9 @@ abstract class OrderedCrashHarness {
         if (written && backlog.get() == 0) {
           break;
         }
-        assertThat(System.nanoTime())
-            .as("outbox drained in time; see " + logs)
-            .isLessThan(deadline);
+        if (System.nanoTime() > deadline) {
+          break; // reported below, after the figures of what was delivered so far
+        }
         for (Worker w : running) {
           assertThat(w.process().isAlive()).as("a worker died by itself; see " + w.log()).isTrue();
         }
@@ -302,7 +302,8 @@ abstract class OrderedCrashHarness {
     System.out.printf(
         "ordered crash test on %s, ordering %s: written=%d keys=%d delivered=%d deliveries=%d"
             + " duplicates=%d dead-lettered=%d (poison: %d, also delivered: %d) violations=%d"
-            + " (keys: %d, first: %s) gaps=%d lost=%d phantoms=%d | processes=%d (at once: %d)"
+            + " (keys: %d, first: %s) gaps=%d lost=%d (still in the outbox: %d)"
+            + " phantoms=%d | processes=%d (at once: %d)"
             + " kill-9=%d killed-connections=%d producer-retries=%d written-in=%.1fs drained-in=%.1fs"
             + " seed=%d%n",
         kind.dialect().name(),
@@ -320,6 +321,7 @@ abstract class OrderedCrashHarness {
         r.firstViolation(),
         r.gaps(),
         r.lost(),
+        backlog.get(),
         r.phantoms(),
         started,
         workers,
@@ -329,6 +331,7 @@ abstract class OrderedCrashHarness {
         (writtenAt - start) / 1e9,
         (drainedAt - start) / 1e9,
         seed);
+    assertThat(backlog.get()).as("entries left: the outbox was not drained in time").isZero();
     assertThat(r.written()).isEqualTo(messages);
     assertThat(processKills).as("processors killed mid-drain").isPositive();
     assertThat(connectionKills).as("processor connections killed mid-drain").isPositive();
