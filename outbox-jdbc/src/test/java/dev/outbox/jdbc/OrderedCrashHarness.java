@@ -509,7 +509,15 @@ abstract class OrderedCrashHarness {
   }
 
   private long remaining() {
-    return TestDatabase.queryLong(kind, "SELECT COUNT(*) FROM " + table);
+    // The shared pool, not a new connection per poll: the server's connections are shared too.
+    try (Connection c = TestDatabase.dataSource(kind).getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new AssertionError("could not count the backlog on " + kind + ": " + e, e);
+    }
   }
 
   /** Kills one live connection of a processor, if there is one; whether it did. */
@@ -525,7 +533,7 @@ abstract class OrderedCrashHarness {
                 + table
                 + "_conns c ON c.conn_id = p.id WHERE p.db = DATABASE()";
     List<Long> ids = new ArrayList<>();
-    try (Connection c = TestDatabase.connect(kind);
+    try (Connection c = TestDatabase.dataSource(kind).getConnection();
         Statement st = c.createStatement()) {
       try (ResultSet rs = st.executeQuery(live)) {
         while (rs.next()) {

@@ -70,7 +70,8 @@ public final class OrderedCrashWorker {
         kind == TestDatabase.Kind.POSTGRES
             ? url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + processorId
             : url);
-    config.setMaximumPoolSize(6);
+    config.setMaximumPoolSize(4); // claim, renewal, the broker's record, the listener's marker
+    config.setMinimumIdle(1);
     config.setConnectionTimeout(5_000);
     config.setConnectionInitSql(
         "INSERT INTO "
