@@ -174,9 +174,11 @@ public final class JdbcStorage
   }
 
   /**
-   * Creates the outbox and dead-letter tables unless they exist, and commits. Idempotent; safe to
-   * run at every start and from several processes at once. It does not create a schema or database
-   * named in a qualified table name, nor change tables that exist.
+   * Creates the outbox and dead-letter tables (and their indexes, and MySQL's key-lock table)
+   * unless they exist, and commits. Idempotent; safe to run at every start and from several
+   * processes at once. It does not create a schema or database named in a qualified table name, nor
+   * change tables that exist: tables created before per-key ordering keep working unordered, and an
+   * ordered storage's {@code createSchema} fails on them naming {@code upgrade-order-key.sql}.
    *
    * @throws OutboxException when the database refuses the DDL
    */
@@ -198,9 +200,32 @@ public final class JdbcStorage
               }
             }
           }
+          if (ordering.byKey()) {
+            requireOrderKey(c);
+          }
           return null;
         });
     log.info("outbox tables {} and {} are in place", table.name(), table.deadLetterName());
+  }
+
+  /** An ordered storage needs order_key, which tables of an older schema lack. */
+  private void requireOrderKey(Connection c) throws SQLException {
+    String check = "SELECT order_key FROM " + sql.t + " WHERE 1 = 0";
+    try (Statement st = c.createStatement()) {
+      st.executeQuery(check).close();
+    } catch (SQLException e) {
+      throw new SQLException(
+          "an ordered storage needs the order_key column, which table "
+              + table
+              + " lacks (created before per-key ordering): run "
+              + dialect.schemaResource().replace("schema.sql", "upgrade-order-key.sql")
+              + " for it first ("
+              + e.getMessage()
+              + ")",
+          e.getSQLState(),
+          e.getErrorCode(),
+          e);
+    }
   }
 
   // ---------------------------------------------------------------- the caller's transaction

@@ -307,7 +307,8 @@ final class MySqlDialect extends JdbcDialect {
    *       a key, the key's first {@code maxPerKey} entries by id. The first must be the head
    *       itself, else an older entry exists and the head is dropped; the rest are its candidate
    *       followers. Blocking: a head whose key has a dead letter is dropped as well.
-   *   <li>Lock the followers like the heads, and keep each run up to the first it could not lock.
+   *   <li>Lock the followers like the heads (only those among the {@code limit} oldest of heads and
+   *       followers), and keep each run up to the first it could not lock.
    *   <li>Claim what is kept (oldest first, at most limit) by primary key; read it back by token.
    * </ol>
    *
@@ -425,9 +426,16 @@ final class MySqlDialect extends JdbcDialect {
       }
     }
     // Step 4: lock the followers; a run ends at the first one not locked.
+    // Only followers that can make the cut (the limit oldest of heads and followers) are locked.
     List<Long> picked = new ArrayList<>(heads.keySet());
+    List<Long> all = new ArrayList<>(picked);
+    followers.values().forEach(all::addAll);
+    all.sort(null);
+    long cutoff = all.size() > r.limit() ? all.get(r.limit() - 1) : Long.MAX_VALUE;
     List<Long> allFollowers = new ArrayList<>();
-    followers.values().forEach(allFollowers::addAll);
+    followers
+        .values()
+        .forEach(run -> run.stream().filter(id -> id <= cutoff).forEach(allFollowers::add));
     if (!allFollowers.isEmpty()) {
       allFollowers.sort(null);
       java.util.Set<Long> locked = new java.util.HashSet<>();
@@ -448,7 +456,7 @@ final class MySqlDialect extends JdbcDialect {
       }
       for (List<Long> run : followers.values()) {
         for (Long id : run) {
-          if (!locked.contains(id)) {
+          if (id > cutoff || !locked.contains(id)) {
             break;
           }
           picked.add(id);

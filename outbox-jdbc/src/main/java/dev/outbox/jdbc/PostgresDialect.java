@@ -314,6 +314,9 @@ final class PostgresDialect extends JdbcDialect {
    * index exists (measured on PostgreSQL 15): at every start it would wait for every open writer of
    * the outbox and hold up the writers queued behind it. An index that exists is skipped here
    * instead; {@code createSchema} holds an advisory lock, so no other start creates it meanwhile.
+   * So is an index on a table of the schema before {@code order_key} (which {@code CREATE TABLE IF
+   * NOT EXISTS} left as it was): an unordered storage works on it unchanged, and an ordered one's
+   * {@code createSchema} then fails naming the upgrade script.
    */
   @Override
   boolean schemaStatementNeeded(Connection c, String statement) throws SQLException {
@@ -321,11 +324,16 @@ final class PostgresDialect extends JdbcDialect {
     if (!m.lookingAt()) {
       return true;
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {
+    String table = statement.substring(m.end(2)).split("[\\s(]", 2)[0];
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT to_regclass(?) IS NULL, EXISTS (SELECT 1 FROM pg_attribute"
+                + " WHERE attrelid = to_regclass(?) AND attname = 'order_key' AND NOT attisdropped)")) {
       ps.setString(1, m.group(2) + m.group(1));
+      ps.setString(2, m.group(2) + table);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getBoolean(1);
+        return rs.getBoolean(1) && rs.getBoolean(2);
       }
     }
   }
@@ -482,14 +490,15 @@ final class PostgresDialect extends JdbcDialect {
   }
 
   /**
-   * The whole ordered claim, one statement. Parameters: now, limit, [maxPerKey - 1, now, limit,]
+   * The whole ordered claim, one statement. Parameters: now, limit, [maxPerKey - 1, limit, now,]
    * token, processor, deadline.
    *
    * <p>{@code h}: the heads ({@link #orderedHeads}). {@code fa}: for each keyed head, the next
    * {@code maxPerKey - 1} entries of its key (an index probe on {@code (order_key, id)}). {@code
-   * fl}: those this claim can lock while they are available. {@code run}: a head's followers up to
-   * the first it could not take, so a run never has a gap. {@code c}: heads and runs, oldest first,
-   * at most limit: a prefix by id keeps every run a prefix too.
+   * cut}: the {@code limit} oldest of heads and followers (a prefix by id keeps every run a prefix
+   * too), so that no row beyond it is locked. {@code fl}: the followers in the cut this claim can
+   * lock while they are available. {@code run}: a head's followers up to the first it could not
+   * take, so a run never has a gap. {@code c}: the heads in the cut and the runs.
    *
    * <p><b>Why two claimers never hold two entries of one key.</b> The statement reads one snapshot
    * (READ COMMITTED takes it at the statement's start). A follower F is claimed only together with
@@ -513,14 +522,16 @@ final class PostgresDialect extends JdbcDialect {
               + sql.t
               + " AS p WHERE p.order_key = h.order_key AND p.order_key IS NOT NULL"
               + " AND p.id > h.id ORDER BY p.id LIMIT ?) AS f),"
-              + " fl AS (SELECT o.id FROM fa JOIN "
+              + " cut AS (SELECT id FROM (SELECT id FROM h UNION ALL SELECT id FROM fa) AS u"
+              + " ORDER BY id LIMIT ?),"
+              + " fl AS (SELECT o.id FROM fa JOIN cut ON cut.id = fa.id JOIN "
               + sql.t
               + " AS o ON o.id = fa.id WHERE o.available_at <= ? FOR UPDATE OF o SKIP LOCKED),"
               + " run AS (SELECT fa.id, bool_and(fl.id IS NOT NULL)"
               + " OVER (PARTITION BY fa.head ORDER BY fa.id) AS ok"
-              + " FROM fa LEFT JOIN fl ON fl.id = fa.id),"
-              + " c AS (SELECT id FROM (SELECT id FROM h UNION ALL SELECT id FROM run WHERE ok)"
-              + " AS u ORDER BY id LIMIT ?)";
+              + " FROM fa JOIN cut ON cut.id = fa.id LEFT JOIN fl ON fl.id = fa.id),"
+              + " c AS (SELECT h.id FROM h JOIN cut ON cut.id = h.id"
+              + " UNION ALL SELECT id FROM run WHERE ok)";
     } else {
       picked = "c AS (" + orderedHeads(sql, blocking) + ")";
     }
@@ -548,8 +559,8 @@ final class PostgresDialect extends JdbcDialect {
       ps.setInt(i++, r.limit());
       if (runs) {
         ps.setInt(i++, r.maxPerKey() - 1);
-        setInstant(ps, i++, r.now());
         ps.setInt(i++, r.limit());
+        setInstant(ps, i++, r.now());
       }
       setUuid(ps, i++, r.claimToken());
       ps.setString(i++, r.processorId());

@@ -1,5 +1,6 @@
 package dev.outbox.mysql;
 
+import dev.outbox.Ordering;
 import dev.outbox.OutboxException;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.jdbc.ConnectionStorage;
@@ -91,6 +92,8 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
         + maxDeadlockRetries
         + ", deadlockRetryBackoff="
         + deadlockRetryBackoff
+        + ", ordering="
+        + ordering()
         + "}";
   }
 
@@ -106,6 +109,7 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
    *   <tr><td>maxDeadlockRetries</td><td>5</td><td>0 to 100</td></tr>
    *   <tr><td>deadlockRetryBackoff</td><td>10 ms (doubling per retry, jittered, at most 1
    *   s)</td><td>0 to 10 s</td></tr>
+   *   <tr><td>ordering</td><td>{@link Ordering#NONE}</td><td>any {@link Ordering}</td></tr>
    * </table>
    */
   public static final class Builder {
@@ -114,6 +118,7 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
     private String tableName = JdbcStorage.DEFAULT_TABLE_NAME;
     private int maxDeadlockRetries = 5;
     private Duration deadlockRetryBackoff = Duration.ofMillis(10);
+    private Ordering ordering = Ordering.NONE;
 
     private Builder(Jdbi jdbi) {
       this.jdbi = jdbi;
@@ -147,6 +152,18 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
     }
 
     /**
+     * Whether, and how, the storage keeps each key's messages in order; default {@link
+     * Ordering#NONE}. Ordered modes lock each key in {@code publish} (writers of one key are
+     * serialized from publish to commit) and claim a key's messages one run at a time; see {@link
+     * JdbcStorage} and {@link Ordering}. Tables created before this option need {@code
+     * upgrade-order-key.sql}.
+     */
+    public Builder ordering(Ordering ordering) {
+      this.ordering = ordering;
+      return this;
+    }
+
+    /**
      * Builds the storage. Does not touch the database.
      *
      * @throws IllegalArgumentException listing every invalid setting
@@ -162,6 +179,7 @@ public final class MySqlStorage extends ConnectionStorage<Handle> {
                 .tableName(tableName)
                 .maxRetries(maxDeadlockRetries)
                 .retryBackoff(deadlockRetryBackoff)
+                .ordering(ordering)
                 .build();
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(

@@ -1,6 +1,7 @@
 package dev.outbox.postgres;
 
 import dev.outbox.NewEntry;
+import dev.outbox.Ordering;
 import dev.outbox.OutboxException;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.jdbc.ConnectionStorage;
@@ -168,6 +169,8 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
         + channel
         + ", notifyMode="
         + notifyMode
+        + ", ordering="
+        + ordering()
         + "}";
   }
 
@@ -183,6 +186,7 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
    *   {@code IN_TRANSACTION}</td></tr>
    *   <tr><td>notifyDelay</td><td>5 ms</td><td>0 to 1 s (COALESCED only)</td></tr>
    *   <tr><td>notifyChannel</td><td>the table name</td><td>1 to 63 bytes of UTF-8, no NUL</td></tr>
+   *   <tr><td>ordering</td><td>{@link Ordering#NONE}</td><td>any {@link Ordering}</td></tr>
    * </table>
    */
   public static final class Builder {
@@ -192,6 +196,7 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
     private NotifyMode notifyMode = NotifyMode.COALESCED;
     private Duration notifyDelay = DEFAULT_NOTIFY_DELAY;
     private String notifyChannel;
+    private Ordering ordering = Ordering.NONE;
 
     private Builder(Jdbi jdbi) {
       this.jdbi = Objects.requireNonNull(jdbi, "jdbi must not be null");
@@ -242,6 +247,18 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
     }
 
     /**
+     * Whether, and how, the storage keeps each key's messages in order; default {@link
+     * Ordering#NONE}. Ordered modes lock each key in {@code publish} (writers of one key are
+     * serialized from publish to commit) and claim a key's messages one run at a time; see {@link
+     * JdbcStorage} and {@link Ordering}. Tables created before this option need {@code
+     * upgrade-order-key.sql}.
+     */
+    public Builder ordering(Ordering ordering) {
+      this.ordering = ordering;
+      return this;
+    }
+
+    /**
      * Builds the storage. Nothing is read from or written to the database.
      *
      * @throws IllegalArgumentException naming every bad setting
@@ -284,6 +301,7 @@ public final class PostgresStorage extends ConnectionStorage<Handle> {
                     LeasedDataSource.of(jdbi::open, Handle::getConnection))
                 .dialect(dialect)
                 .tableName(tableName)
+                .ordering(ordering)
                 .build();
       } catch (IllegalArgumentException e) {
         errors.add(e.getMessage());
