@@ -72,6 +72,8 @@ public final class OrderedCrashWorker {
             : url);
     config.setMaximumPoolSize(4); // claim, renewal, the broker's record, the listener's marker
     config.setMinimumIdle(1);
+    // The harness may kill the very first connection as it registers: start anyway, retry later.
+    config.setInitializationFailTimeout(-1);
     config.setConnectionTimeout(5_000);
     config.setConnectionInitSql(
         "INSERT INTO "
