@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.outbox.DeadLetterStorage;
+import dev.outbox.Ordering;
 import dev.outbox.StatisticsStorage;
 import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
@@ -74,7 +75,17 @@ class MySqlStorageBuilderTest {
     assertThat(storage.deadlockRetries()).isZero();
     assertThat(storage.toString())
         .isEqualTo(
-            "MySqlStorage{table=outbox, maxDeadlockRetries=5, deadlockRetryBackoff=PT0.01S}");
+            "MySqlStorage{table=outbox, maxDeadlockRetries=5, deadlockRetryBackoff=PT0.01S,"
+                + " ordering=NONE}");
+    assertThat(storage.ordering()).isEqualTo(Ordering.NONE);
+  }
+
+  @Test
+  void orderingReachesTheEngine() {
+    MySqlStorage storage = MySqlStorage.builder(unused).ordering(Ordering.BY_KEY_BLOCKING).build();
+
+    assertThat(storage.ordering()).isEqualTo(Ordering.BY_KEY_BLOCKING);
+    assertThat(storage.jdbcStorage().ordering()).isEqualTo(Ordering.BY_KEY_BLOCKING);
   }
 
   @Test
