@@ -173,6 +173,33 @@ public abstract class JdbcDialect {
     }
   }
 
+  /**
+   * Records failures of entries the caller's transaction holds locked ({@link LeaseMode#LOCK}):
+   * like {@link #release}, fenced by the lock instead of the token. By default a batch of one
+   * {@code UPDATE} per entry in id order.
+   */
+  int releaseHeld(Connection c, Sql sql, List<FailedEntry> sortedFailures) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + sql.t
+                + " SET attempts = ?, last_error = ?, claim_token = NULL, available_at = ?"
+                + " WHERE id = ?")) {
+      for (FailedEntry f : sortedFailures) {
+        ps.setInt(1, f.attempts());
+        ps.setString(2, Sql.description(f.error()));
+        setInstant(ps, 3, f.retryAt());
+        ps.setLong(4, f.id());
+        ps.addBatch();
+      }
+      int updated = 0;
+      for (int n : ps.executeBatch()) {
+        updated += Math.max(n, 0);
+      }
+      return updated;
+    }
+  }
+
   /** Whether {@link #release} must run in one transaction. */
   boolean releaseNeedsTransaction() {
     return true;

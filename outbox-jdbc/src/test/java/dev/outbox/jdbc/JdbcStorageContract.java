@@ -12,6 +12,7 @@ import dev.outbox.ProcessorStorage;
 import dev.outbox.testkit.ProcessorStorageContract;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,20 +31,40 @@ abstract class JdbcStorageContract extends ProcessorStorageContract<Connection> 
 
   private final TestDatabase.Kind kind;
   private final String table;
+  private final LeaseMode leaseMode;
   private JdbcStorage jdbc;
 
   JdbcStorageContract(TestDatabase.Kind kind, String table) {
+    this(kind, table, LeaseMode.ROW);
+  }
+
+  JdbcStorageContract(TestDatabase.Kind kind, String table, LeaseMode leaseMode) {
     this.kind = kind;
     this.table = table;
+    this.leaseMode = leaseMode;
   }
 
   @Override
   protected ProcessorStorage<Connection> newEmptyStorage() {
     if (jdbc == null) {
-      jdbc = TestDatabase.freshStorage(kind, table);
+      // LOCK: a hold limit longer than any test, so the suite sees lock-held claims, not
+      // conversions; the suite never calls finish, so the last test's claims are ended here.
+      jdbc =
+          TestDatabase.freshStorage(
+              kind, table, b -> b.leaseMode(leaseMode).lockHoldLimit(Duration.ofMinutes(1)));
+      assertThat(jdbc.leaseMode()).isEqualTo(leaseMode);
     }
+    jdbc.finishLockedClaims();
     TestDatabase.truncate(kind, table);
     return jdbc;
+  }
+
+  /** The suite never calls finish: end the test's lock-held claims (JUnit builds one per test). */
+  @AfterEach
+  void finishLockedClaims() {
+    if (jdbc != null) {
+      jdbc.finishLockedClaims();
+    }
   }
 
   @Override

@@ -104,10 +104,18 @@ final class TestDatabase {
 
   /** Drops the table and its dead letters, then builds a storage and creates its schema. */
   static JdbcStorage freshStorage(Kind kind, String table) {
+    return freshStorage(kind, table, b -> {});
+  }
+
+  /** The same, with more settings for the storage. */
+  static JdbcStorage freshStorage(
+      Kind kind, String table, java.util.function.Consumer<JdbcStorage.Builder> settings) {
     execute(
         kind, "DROP TABLE IF EXISTS " + table + "_dead_letters", "DROP TABLE IF EXISTS " + table);
-    JdbcStorage storage =
-        JdbcStorage.builder(dataSource(kind)).dialect(kind.dialect()).tableName(table).build();
+    JdbcStorage.Builder b =
+        JdbcStorage.builder(dataSource(kind)).dialect(kind.dialect()).tableName(table);
+    settings.accept(b);
+    JdbcStorage storage = b.build();
     storage.createSchema();
     return storage;
   }
