@@ -55,4 +55,9 @@ final class TimedStorage<T> implements ProcessorStorage<T> {
   public int release(UUID claimToken, List<FailedEntry> failures) {
     return storage.release(claimToken, failures);
   }
+
+  @Override
+  public void finish(UUID claimToken) {
+    storage.finish(claimToken); // a lock-held claim commits here
+  }
 }

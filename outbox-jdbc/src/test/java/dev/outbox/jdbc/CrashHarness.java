@@ -42,7 +42,10 @@ abstract class CrashHarness {
     this.kind = kind;
     this.leaseMode = leaseMode;
     this.table =
-        TestDatabase.PREFIX + (leaseMode == LeaseMode.ROW ? "crash" : "crash_" + leaseMode);
+        TestDatabase.PREFIX
+            + (leaseMode == LeaseMode.ROW
+                ? "crash"
+                : "crash_" + leaseMode.name().toLowerCase(java.util.Locale.ROOT));
   }
 
   @Test

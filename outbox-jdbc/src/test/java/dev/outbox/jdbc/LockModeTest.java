@@ -122,11 +122,20 @@ abstract class LockModeTest {
     assertThat(storage.openLockedClaims()).isEqualTo(1);
     assertThat(openTransactions()).as("the claim's transaction is open").isEqualTo(1);
     assertThat(leased()).as("no lease is written").isZero();
-    assertThat(claim(sameTable(LeaseMode.ROW), UUID.randomUUID(), T0, T0.plusSeconds(30)))
-        .as("a row-lease claimer skips the locked rows too")
+    JdbcStorage other = sameTable(LeaseMode.LOCK);
+    assertThat(claim(other, UUID.randomUUID(), T0, T0.plusSeconds(30)))
+        .as("another claimer skips the locked rows")
         .isEmpty();
+    assertThat(other.openLockedClaims()).as("an empty claim holds nothing").isZero();
     storage.finishLockedClaims();
-    assertThat(openTransactions()).isZero();
+    assertThat(storage.openLockedClaims()).isZero();
+    assertThat(claim(other, UUID.randomUUID(), T0, T0.plusSeconds(30)))
+        .as("finish committed: the rows are unlocked and claimable at once")
+        .hasSize(5);
+    other.finishLockedClaims();
+    if (kind == TestDatabase.Kind.POSTGRES) {
+      assertThat(openTransactions()).isZero();
+    }
   }
 
   @Test
