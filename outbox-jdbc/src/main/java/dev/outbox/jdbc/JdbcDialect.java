@@ -200,6 +200,18 @@ public abstract class JdbcDialect {
     }
   }
 
+  /**
+   * Deletes the last entries a lock-held claim holds, as the last statement of its transaction; the
+   * caller commits afterwards. A dialect may end the transaction in the same round trip, and the
+   * caller's commit is then a no-op. By default a plain {@code DELETE}.
+   */
+  int deleteLast(Connection c, Sql sql, List<Long> ids) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.deleteEntries(ids.size()))) {
+      bindIds(ps, 1, ids);
+      return ps.executeUpdate();
+    }
+  }
+
   /** Whether {@link #release} must run in one transaction. */
   boolean releaseNeedsTransaction() {
     return true;

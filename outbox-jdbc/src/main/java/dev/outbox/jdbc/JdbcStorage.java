@@ -361,6 +361,15 @@ public final class JdbcStorage
     if (held != null) {
       return held;
     }
+    if (locked != null) {
+      synchronized (locked.stripe(claimToken)) { // not concurrently with its own renewal
+        return moveToDeadLetters(claimToken, sorted, now);
+      }
+    }
+    return moveToDeadLetters(claimToken, sorted, now);
+  }
+
+  private int moveToDeadLetters(UUID claimToken, List<FailedEntry> sorted, Instant now) {
     int moved = 0;
     for (List<FailedEntry> chunk : chunks(sorted)) {
       moved +=

@@ -87,6 +87,7 @@ final class LockedClaims {
   private final LongAdder conversions = new LongAdder();
   private final LongAdder rowLeaseFallbacks = new LongAdder();
   private final String claimSql;
+  private final Object[] stripes = new Object[64];
 
   LockedClaims(
       DataSource dataSource,
@@ -102,6 +103,9 @@ final class LockedClaims {
     this.holdLimit = holdLimit;
     this.permits = new Semaphore(maxClaims);
     this.claimSql = claimSql(sql);
+    for (int i = 0; i < stripes.length; i++) {
+      stripes[i] = new Object();
+    }
     String name = "outbox-lock-hold-" + sql.table.name();
     this.timer =
         new ScheduledThreadPoolExecutor(
@@ -284,6 +288,23 @@ final class LockedClaims {
    */
   private <R> R owned(
       String operation, UUID token, List<Long> sortedIds, OwnedWork<R> work, R none) {
+    synchronized (stripe(token)) {
+      return ownedUnserialized(operation, token, sortedIds, work, none);
+    }
+  }
+
+  /**
+   * The monitor that serializes one token's row-lease operations in this JVM. Their {@code SKIP
+   * LOCKED} must skip other claims' rows, never the same token's: a lease renewal running while its
+   * processor deletes the batch would otherwise make the delete skip the rows the renewal has
+   * locked for a moment.
+   */
+  Object stripe(UUID token) {
+    return stripes[Math.floorMod(token.hashCode(), stripes.length)];
+  }
+
+  private <R> R ownedUnserialized(
+      String operation, UUID token, List<Long> sortedIds, OwnedWork<R> work, R none) {
     return tx.transaction(
         operation,
         c -> {
@@ -394,7 +415,9 @@ final class LockedClaims {
         return 0;
       }
       try {
-        int deleted = deleteIds(h.c, sql, dialect, mine);
+        boolean last = mine.size() == h.remaining.size(); // the common case: the whole batch
+        int deleted =
+            last ? dialect.deleteLast(h.c, sql, mine) : deleteIds(h.c, sql, dialect, mine);
         h.remaining.removeAll(mine);
         if (h.remaining.isEmpty()) {
           commitAndEnd(h);

@@ -360,6 +360,21 @@ final class PostgresDialect extends JdbcDialect {
     return false;
   }
 
+  /**
+   * {@code DELETE ...; COMMIT} in one round trip: pgjdbc sends both statements of a prepared
+   * statement together and follows the server's transaction status, so the caller's {@code
+   * commit()} afterwards sends nothing. If the {@code DELETE} fails the server skips the {@code
+   * COMMIT} and the transaction is left to the caller's rollback.
+   */
+  @Override
+  int deleteLast(Connection c, Sql sql, List<Long> ids) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.deleteEntries(ids.size()) + "; COMMIT")) {
+      bindIds(ps, 1, ids);
+      ps.execute();
+      return ps.getUpdateCount();
+    }
+  }
+
   @Override
   void afterRequeue(Connection c) throws SQLException {
     if (channel != null) {
