@@ -242,6 +242,11 @@ public final class BenchmarkMain {
           "  LOCK claims that took a row lease (maxLockedClaims held), all runs",
           lockJdbc.lockedClaimFallbacks());
       report.add(
+          "drain.lock.deadlocks",
+          "claims",
+          "  LOCK claims a deadlock rolled back before their delete, all runs",
+          lockJdbc.lockedClaimDeadlocks());
+      report.add(
           "drain.lock.conversions",
           "claims",
           "  LOCK claims converted to row leases (renewal or hold limit), all runs",

@@ -78,6 +78,12 @@ public abstract class ConnectionStorage<T>
     return engine.deadLetter(claimToken, failures, now);
   }
 
+  /** Forwards to the engine: in {@link LeaseMode#LOCK} this commits a claim's transaction. */
+  @Override
+  public void finish(UUID claimToken) {
+    engine.finish(claimToken);
+  }
+
   @Override
   public List<DeadLetter> deadLetters(long afterId, int limit) {
     return engine.deadLetters(afterId, limit);

@@ -148,6 +148,14 @@ public final class JdbcStorage
   }
 
   /**
+   * How many lock-held claims the database ended as deadlock victims before their delete (their
+   * published entries were then deleted unless another claim had taken them).
+   */
+  public long lockedClaimDeadlocks() {
+    return locked == null ? 0 : locked.deadlocks();
+  }
+
+  /**
    * How many claims took a row lease because {@link Builder#maxLockedClaims} claims held
    * connections already.
    */

@@ -86,6 +86,7 @@ final class LockedClaims {
   private final ScheduledThreadPoolExecutor timer;
   private final LongAdder conversions = new LongAdder();
   private final LongAdder rowLeaseFallbacks = new LongAdder();
+  private final LongAdder failures = new LongAdder();
   private final String claimSql;
   private final Object[] stripes = new Object[64];
 
@@ -145,6 +146,11 @@ final class LockedClaims {
   /** How many lock-held claims were converted into row leases (renewal or hold limit). */
   long conversions() {
     return conversions.sum();
+  }
+
+  /** How many lock-held claims a deadlock ended before their delete. */
+  long deadlocks() {
+    return failures.sum();
   }
 
   /** How many claims took a row lease because {@code maxLockedClaims} were held. */
@@ -424,9 +430,48 @@ final class LockedClaims {
         }
         return deleted;
       } catch (SQLException e) {
-        throw abort(h, "delete of " + mine.size() + " lock-held entries", e);
+        String conflict = SqlErrors.transientConflict(e);
+        OutboxException failure = abort(h, "delete of " + mine.size() + " lock-held entries", e);
+        if (conflict == null) {
+          throw failure;
+        }
+        // The database chose this transaction as a deadlock victim and rolled it back, so the
+        // entries are no longer held. They were published: delete those nobody has claimed
+        // since (deleting a delivered entry can never lose it); ones another claim took are
+        // published again by it.
+        log.info(
+            "a {} ended lock-held claim {}; deleting its {} published entries unless reclaimed",
+            conflict,
+            token,
+            mine.size());
+        failures.increment();
+        return deleteUnclaimed(mine);
       }
     }
+  }
+
+  /** Deletes published entries no other transaction holds, whoever's claim they carry. */
+  private int deleteUnclaimed(List<Long> ids) {
+    return tx.transaction(
+        "delete of " + ids.size() + " published entries after a deadlock",
+        c -> {
+          List<Long> free = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT id FROM "
+                      + sql.t
+                      + " WHERE "
+                      + dialect.idIn("id", ids.size())
+                      + " ORDER BY id FOR UPDATE SKIP LOCKED")) {
+            dialect.bindIds(ps, 1, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                free.add(rs.getLong(1));
+              }
+            }
+          }
+          return free.isEmpty() ? 0 : deleteIds(c, sql, dialect, free);
+        });
   }
 
   /** Records failures of held entries; null when the token holds no transaction. */
