@@ -2,6 +2,9 @@ package dev.outbox.benchmarks;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.jdbc.JdbcDialect;
+import dev.outbox.jdbc.JdbcStorage;
+import dev.outbox.jdbc.LeaseMode;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +27,8 @@ public final class BenchmarkMain {
   private final Report report;
   private boolean notify; // whether the database has LISTEN/NOTIFY
   private SqlDatabase db;
+  private JdbcStorage rowJdbc; // the JDBC engine on the benchmark's pool, row leases
+  private JdbcStorage lockJdbc; // the same, lock-held leases
 
   private BenchmarkMain(Options o, PrintStream out) {
     this.o = o;
@@ -97,7 +102,9 @@ public final class BenchmarkMain {
       OurBench bench = new OurBench(ours, db, o, payload);
       SqlLimits limits = new SqlLimits(db, o, payload);
       WritersBench writers = new WritersBench(ours, db, payload);
-      WalBench wal = notify ? new WalBench(ours, db, o, payload) : null;
+      rowJdbc = jdbcStorage(ds, LeaseMode.ROW);
+      lockJdbc = jdbcStorage(ds, LeaseMode.LOCK);
+      WalBench wal = new WalBench(ours, db, o, payload);
       GruelboxBench gruelbox = o.runs("gruelbox") ? new GruelboxBench(db, o, payload) : null;
       List<OurBench.Wakeup> wakeups = new ArrayList<>();
       if (ours.supportsNotify()) {
@@ -120,9 +127,11 @@ public final class BenchmarkMain {
           writers.run(m, o.writerThreads().get(0), Duration.ofMillis(o.quick() ? 100 : 1000));
         }
       }
-      if (wal != null && o.runs("wal")) {
+      if (o.runs("wal")) {
         wal.ours(Math.min(warm, 1_000));
         wal.plain(Math.min(warm, 1_000));
+        wal.jdbc(Math.min(warm, 1_000), rowJdbc);
+        wal.jdbc(Math.min(warm, 1_000), lockJdbc);
       }
       if (o.runs("limits")) {
         limits.lease(1, warm);
@@ -130,6 +139,8 @@ public final class BenchmarkMain {
       }
       if (o.runs("drain")) {
         bench.drain(o.maxProcessors(), warm);
+        bench.drain(o.maxProcessors(), warm, rowJdbc);
+        bench.drain(o.maxProcessors(), warm, lockJdbc);
       }
       if (gruelbox != null) {
         gruelbox.drain(o.maxProcessors(), Math.min(warm, 2_000));
@@ -143,7 +154,7 @@ public final class BenchmarkMain {
         t = System.nanoTime();
         out.printf(Locale.ROOT, "run %d of %d%n", run, o.runs());
         runOnce(bench, writers, limits, gruelbox, wakeups, run);
-        if (wal != null && o.runs("wal")) {
+        if (o.runs("wal")) {
           wal(wal, run);
         }
         out.printf(
@@ -181,22 +192,65 @@ public final class BenchmarkMain {
       writers(writers, run);
     }
     for (int p : o.processors()) {
+      // The limits and the drains of one processor count back to back, in an order rotated by
+      // run, so that drift in the machine's load favours none of them.
+      List<Runnable> parts = new ArrayList<>();
       if (o.runs("limits")) {
-        record(
-            "limit.lease.p" + p,
-            "plain SQL: claim UPDATE..SKIP LOCKED RETURNING + DELETE per batch, " + p + " conn",
-            limits.lease(p, n));
-        record(
-            "limit.delete.p" + p,
-            "plain SQL: one DELETE..SKIP LOCKED RETURNING per batch, " + p + " conn",
-            limits.delete(p, n));
+        parts.add(
+            () ->
+                record(
+                    "limit.lease.p" + p,
+                    "plain SQL: claim UPDATE..SKIP LOCKED RETURNING + DELETE per batch, "
+                        + p
+                        + " conn",
+                    unchecked(() -> limits.lease(p, n))));
+        parts.add(
+            () ->
+                record(
+                    "limit.delete.p" + p,
+                    "plain SQL: one DELETE..SKIP LOCKED RETURNING per batch, " + p + " conn",
+                    unchecked(() -> limits.delete(p, n))));
       }
       if (o.runs("drain")) {
-        record(
-            "drain.p" + p,
-            p + " Outbox(es) pumping until empty, counting publisher",
-            bench.drain(p, n));
+        parts.add(
+            () ->
+                record(
+                    "drain.p" + p,
+                    p + " Outbox(es) pumping until empty, counting publisher",
+                    unchecked(() -> bench.drain(p, n))));
+        parts.add(
+            () ->
+                record(
+                    "drain.row.p" + p,
+                    "  the same on JdbcStorage over the pool, leaseMode ROW (row lease)",
+                    unchecked(() -> bench.drain(p, n, rowJdbc))));
+        parts.add(
+            () ->
+                record(
+                    "drain.lock.p" + p,
+                    "  the same, leaseMode LOCK (SELECT..FOR UPDATE SKIP LOCKED held open)",
+                    unchecked(() -> bench.drain(p, n, lockJdbc))));
       }
+      for (int k = 0; k < parts.size(); k++) {
+        parts.get((k + run - 1) % parts.size()).run();
+      }
+    }
+    if (o.runs("drain")) {
+      report.add(
+          "drain.lock.fallbacks",
+          "claims",
+          "  LOCK claims that took a row lease (maxLockedClaims held), all runs",
+          lockJdbc.lockedClaimFallbacks());
+      report.add(
+          "drain.lock.deadlocks",
+          "claims",
+          "  LOCK claims a deadlock rolled back before their delete, all runs",
+          lockJdbc.lockedClaimDeadlocks());
+      report.add(
+          "drain.lock.conversions",
+          "claims",
+          "  LOCK claims converted to row leases (renewal or hold limit), all runs",
+          lockJdbc.lockedClaimConversions());
     }
     if (o.runs("roundtrips") && o.db() == Options.Db.MYSQL) {
       RoundTrips trips = new RoundTrips(db, o.jdbcUrl(), Bench.asciiPayload(o.payload()));
@@ -242,6 +296,35 @@ public final class BenchmarkMain {
     diagnostic(name + ".delete_ms", "ms", "  time in the delete per batch", r.deleteMillis());
   }
 
+  /** Work that may throw, for the rotated list of parts. */
+  @FunctionalInterface
+  private interface Measured {
+    DrainResult run() throws Exception;
+  }
+
+  private static DrainResult unchecked(Measured m) {
+    try {
+      return m.run();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The JDBC engine over the benchmark's pool and table. LOCK may hold one connection per
+   * processor: enough for the largest processor count, so that every claim is lock-held.
+   */
+  private JdbcStorage jdbcStorage(HikariDataSource ds, LeaseMode mode) {
+    return JdbcStorage.builder(ds)
+        .dialect(o.db() == Options.Db.POSTGRES ? JdbcDialect.postgres() : JdbcDialect.mysql())
+        .tableName(SqlDatabase.TABLE)
+        .leaseMode(mode)
+        .maxLockedClaims(Math.max(4, o.maxProcessors()))
+        .build();
+  }
+
   private void diagnostic(String name, String unit, String what, double value) {
     if (!Double.isNaN(value)) {
       report.add(name, unit, what, value);
@@ -268,41 +351,70 @@ public final class BenchmarkMain {
         bench.produceWithInsert(n));
   }
 
-  /** WAL per message, ours and the plain-SQL floor, in an order rotated by run. */
+  /**
+   * WAL (MySQL/MariaDB: InnoDB redo) per message, ours, the JDBC engine in each lease mode and the
+   * plain-SQL floor, in an order rotated by run.
+   */
   private void wal(WalBench wal, int run) throws Exception {
     int n = Math.min(o.backlog(), o.quick() ? 2_000 : 20_000);
-    out.printf(Locale.ROOT, "wal (%d messages, one per transaction)%n", n);
+    out.printf(Locale.ROOT, "wal (%s, %d messages, one per transaction)%n", wal.log(), n);
     WalBench.Wal ours = null;
     WalBench.Wal plain = null;
-    for (int k = 0; k < 2; k++) {
-      if ((k + run) % 2 == 0) {
-        ours = wal.ours(n);
-      } else {
-        plain = wal.plain(n);
+    WalBench.Wal row = null;
+    WalBench.Wal lock = null;
+    for (int k = 0; k < 4; k++) {
+      switch ((k + run) % 4) {
+        case 0 -> ours = wal.ours(n);
+        case 1 -> plain = wal.plain(n);
+        case 2 -> row = wal.jdbc(n, rowJdbc);
+        default -> lock = wal.jdbc(n, lockJdbc);
       }
     }
-    report.add("wal.outbox.publish", "B/msg", "WAL of Outbox.publish, 1 per tx", ours.publish());
+    String log = wal.log();
+    for (var mode : List.of(Map.entry("row", row), Map.entry("lock", lock))) {
+      WalBench.Wal w = mode.getValue();
+      String m = mode.getKey().toUpperCase(Locale.ROOT);
+      report.add(
+          "wal." + mode.getKey() + ".publish",
+          "B/msg",
+          log + " of Outbox.publish on JdbcStorage, 1 per tx, leaseMode " + m,
+          w.publish());
+      report.add(
+          "wal." + mode.getKey() + ".drain",
+          "B/msg",
+          log + " of 1 Outbox draining JdbcStorage, leaseMode " + m,
+          w.drain());
+      report.add(
+          "wal." + mode.getKey() + ".total",
+          "B/msg",
+          log + " of publish + drain, JdbcStorage leaseMode " + m,
+          w.publish() + w.drain());
+    }
+    report.add("wal.outbox.publish", "B/msg", log + " of Outbox.publish, 1 per tx", ours.publish());
     report.add(
-        "wal.outbox.drain", "B/msg", "WAL of 1 Outbox draining (claim + delete)", ours.drain());
+        "wal.outbox.drain", "B/msg", log + " of 1 Outbox draining (claim + delete)", ours.drain());
     report.add(
         "wal.outbox.total",
         "B/msg",
-        "WAL of publish + drain, outbox",
+        log + " of publish + drain, outbox",
         ours.publish() + ours.drain());
     report.add(
-        "wal.plain.insert", "B/msg", "WAL of a plain single-row INSERT per tx", plain.publish());
+        "wal.plain.insert", "B/msg", log + " of a plain single-row INSERT per tx", plain.publish());
     report.add(
-        "wal.plain.delete_drain", "B/msg", "WAL of DELETE..SKIP LOCKED..RETURNING", plain.drain());
+        "wal.plain.delete_drain",
+        "B/msg",
+        log + " of the delete limit: DELETE..SKIP LOCKED..RETURNING",
+        plain.drain());
     report.add(
         "wal.plain.total",
         "B/msg",
-        "WAL of INSERT + DELETE drain",
+        log + " of INSERT + DELETE drain",
         plain.publish() + plain.drain());
     report.add(
         "wal.background",
         "B/msg",
-        "  other sessions' WAL in an idle window as long (shared server)",
-        (ours.background() + plain.background()) / 2);
+        "  other sessions' " + log + " in an idle window as long (shared server)",
+        (ours.background() + plain.background() + row.background() + lock.background()) / 4);
   }
 
   /**
@@ -442,7 +554,40 @@ public final class BenchmarkMain {
         "producer.batched_insert",
         "producer.outbox_publish",
         "how many times faster the hand-written INSERT is (target <= 1.5)");
+    for (String mode : List.of("row", "lock")) {
+      report.ratio(
+          "ratio.wal." + mode + "_over_plain",
+          "wal." + mode + ".total",
+          "wal.plain.total",
+          "WAL per message, publish + drain: JdbcStorage "
+              + mode.toUpperCase(Locale.ROOT)
+              + " / INSERT + DELETE..RETURNING");
+      report.ratio(
+          "ratio.wal." + mode + "_drain_over_delete_drain",
+          "wal." + mode + ".drain",
+          "wal.plain.delete_drain",
+          "WAL per message of the drain alone: JdbcStorage "
+              + mode.toUpperCase(Locale.ROOT)
+              + " / the delete limit");
+    }
     for (int p : o.processors()) {
+      report.ratio(
+          "ratio.drain_lock_over_delete.p" + p,
+          "drain.lock.p" + p,
+          "limit.delete.p" + p,
+          "JdbcStorage LOCK drain / plain-SQL delete limit, "
+              + p
+              + " processor(s) (target >= 0.7)");
+      report.ratio(
+          "ratio.drain_row_over_delete.p" + p,
+          "drain.row.p" + p,
+          "limit.delete.p" + p,
+          "JdbcStorage ROW drain / plain-SQL delete limit, " + p + " processor(s)");
+      report.ratio(
+          "ratio.drain_lock_over_row.p" + p,
+          "drain.lock.p" + p,
+          "drain.row.p" + p,
+          "JdbcStorage LOCK drain / ROW drain, " + p + " processor(s)");
       report.ratio(
           "ratio.drain_over_lease.p" + p,
           "drain.p" + p,

@@ -117,13 +117,21 @@ final class OurBench {
    * @return the rate and where the time went
    */
   DrainResult drain(int processors, int backlog) throws Exception {
+    return drain(processors, backlog, ours.storage(false));
+  }
+
+  /**
+   * The same with another storage over the benchmark's table, such as a {@code JdbcStorage} in
+   * either lease mode.
+   */
+  <T> DrainResult drain(int processors, int backlog, ProcessorStorage<T> base) throws Exception {
     db.reset();
     db.loadBacklog(backlog, payload);
     Timings timings = new Timings();
-    ProcessorStorage<Handle> storage = new TimedStorage<>(ours.storage(false), timings);
+    ProcessorStorage<T> storage = new TimedStorage<>(base, timings);
     LongAdder published = new LongAdder();
     Publisher counting = entries -> published.add(entries.size());
-    List<Outbox<Handle>> outboxes = new ArrayList<>();
+    List<Outbox<T>> outboxes = new ArrayList<>();
     for (int i = 0; i < processors; i++) {
       outboxes.add(
           Outbox.builder(storage, counting)

@@ -63,6 +63,6 @@ final class TimedStorage<T> implements ProcessorStorage<T> {
 
   @Override
   public void finish(UUID claimToken) {
-    storage.finish(claimToken);
+    storage.finish(claimToken); // a lock-held claim commits here
   }
 }

@@ -11,13 +11,14 @@ import java.sql.Statement;
 import org.jdbi.v3.core.Handle;
 
 /**
- * Write amplification on PostgreSQL: WAL bytes per message, from {@code pg_current_wal_lsn()}
- * before and after, of writing {@code n} messages one per transaction and then draining them, for
- * the outbox (Outbox.publish, then one Outbox pumping with its defaults) and for the plain-SQL
- * floor (a single-row INSERT per transaction, then {@code DELETE ... SKIP LOCKED ... RETURNING}
- * batches). The LSN is the cluster's: other sessions' writes in the same window count too, so the
- * figures are an upper bound on a shared server, and the background WAL of an idle window of the
- * same length is printed beside them.
+ * Write amplification: WAL bytes per message on PostgreSQL, from {@code pg_current_wal_lsn()}
+ * before and after (on MySQL/MariaDB the InnoDB redo log's, from the {@code Innodb_lsn_current}
+ * status variable; the binary log, when enabled, comes on top), of writing {@code n} messages one
+ * per transaction and then draining them, for the outbox (Outbox.publish, then one Outbox pumping
+ * with its defaults) and for the plain-SQL floor (a single-row INSERT per transaction, then {@code
+ * DELETE ... SKIP LOCKED ... RETURNING} batches). The LSN is the cluster's: other sessions' writes
+ * in the same window count too, so the figures are an upper bound on a shared server, and the
+ * background WAL of an idle window of the same length is printed beside them.
  */
 final class WalBench {
 
@@ -36,20 +37,78 @@ final class WalBench {
     this.payload = payload;
   }
 
-  /** The cluster's current WAL position, in bytes. */
+  private boolean postgres() {
+    return o.db() == Options.Db.POSTGRES;
+  }
+
+  /** What is measured: {@code WAL} or {@code redo}. */
+  String log() {
+    return postgres() ? "WAL" : "InnoDB redo";
+  }
+
+  /** The server's current WAL (PostgreSQL) or redo log (InnoDB) position, in bytes. */
   long lsn() throws SQLException {
     try (Connection c = db.ds.getConnection();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
+        ResultSet rs =
+            s.executeQuery(
+                postgres()
+                    ? "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+                    : "SHOW GLOBAL STATUS LIKE 'Innodb_lsn_current'")) {
       rs.next();
-      return rs.getLong(1);
+      return rs.getLong(postgres() ? 1 : 2);
+    }
+  }
+
+  private void checkpoint() throws SQLException {
+    if (postgres()) {
+      db.execute("CHECKPOINT"); // every run starts with the same full-page-image debt
+    }
+  }
+
+  /**
+   * WAL per message of a {@code JdbcStorage} (either lease mode) over the benchmark's table:
+   * Outbox.publish one per transaction on a pooled connection, then one Outbox draining.
+   */
+  Wal jdbc(int n, ProcessorStorage<Connection> storage) throws Exception {
+    db.reset();
+    checkpoint();
+    try (Outbox<Connection> outbox =
+        Outbox.builder(storage, entries -> {}).batchSize(o.batch()).build()) {
+      long t0 = System.nanoTime();
+      long a = lsn();
+      for (int i = 0; i < n; i++) {
+        Message m =
+            Message.builder()
+                .namespace(SqlDatabase.NAMESPACE)
+                .key(SqlDatabase.key(i))
+                .payload(payload)
+                .build();
+        try (Connection c = db.ds.getConnection()) {
+          c.setAutoCommit(false);
+          outbox.publish(c, m);
+          c.commit();
+          c.setAutoCommit(true);
+        }
+      }
+      long b = lsn();
+      long published = 0;
+      PumpResult pass;
+      do {
+        pass = outbox.pumpOutbox();
+        published += pass.published();
+      } while (pass.claimed() > 0);
+      long c = lsn();
+      long took = System.nanoTime() - t0;
+      Checks.drained(db, n, published, "wal: jdbc drain");
+      return new Wal((double) (b - a) / n, (double) (c - b) / n, background(took) / n);
     }
   }
 
   /** WAL per message of the outbox: publish one per transaction, then drain. */
   Wal ours(int n) throws Exception {
     db.reset();
-    db.execute("CHECKPOINT"); // every run starts with the same full-page-image debt
+    checkpoint();
     ProcessorStorage<Handle> storage = ours.storage(OurStorage.Notify.COALESCED);
     try (Outbox<Handle> outbox =
         Outbox.builder(storage, entries -> {}).batchSize(o.batch()).build()) {
@@ -81,7 +140,7 @@ final class WalBench {
   /** WAL per message of the plain-SQL floor: single-row INSERTs, then DELETE..RETURNING. */
   Wal plain(int n) throws Exception {
     db.reset();
-    db.execute("CHECKPOINT");
+    checkpoint();
     long t0 = System.nanoTime();
     long a = lsn();
     for (int i = 0; i < n; i++) {

@@ -66,12 +66,6 @@ public abstract class ConnectionStorage<T>
     return engine.ordering();
   }
 
-  /** Ends a claim on the engine; see {@link ProcessorStorage#finish}. */
-  @Override
-  public void finish(UUID claimToken) {
-    engine.finish(claimToken);
-  }
-
   /** The keys dead letters hold back; see {@link JdbcStorage#blockedKeys(int)}. */
   @Override
   public List<BlockedKey> blockedKeys(int limit) {
@@ -96,6 +90,12 @@ public abstract class ConnectionStorage<T>
   @Override
   public int deadLetter(UUID claimToken, List<FailedEntry> failures, Instant now) {
     return engine.deadLetter(claimToken, failures, now);
+  }
+
+  /** Forwards to the engine: in {@link LeaseMode#LOCK} this commits a claim's transaction. */
+  @Override
+  public void finish(UUID claimToken) {
+    engine.finish(claimToken);
   }
 
   @Override

@@ -173,6 +173,45 @@ public abstract class JdbcDialect {
     }
   }
 
+  /**
+   * Records failures of entries the caller's transaction holds locked ({@link LeaseMode#LOCK}):
+   * like {@link #release}, fenced by the lock instead of the token. By default a batch of one
+   * {@code UPDATE} per entry in id order.
+   */
+  int releaseHeld(Connection c, Sql sql, List<FailedEntry> sortedFailures) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + sql.t
+                + " SET attempts = ?, last_error = ?, claim_token = NULL, available_at = ?"
+                + " WHERE id = ?")) {
+      for (FailedEntry f : sortedFailures) {
+        ps.setInt(1, f.attempts());
+        ps.setString(2, Sql.description(f.error()));
+        setInstant(ps, 3, f.retryAt());
+        ps.setLong(4, f.id());
+        ps.addBatch();
+      }
+      int updated = 0;
+      for (int n : ps.executeBatch()) {
+        updated += Math.max(n, 0);
+      }
+      return updated;
+    }
+  }
+
+  /**
+   * Deletes the last entries a lock-held claim holds, as the last statement of its transaction; the
+   * caller commits afterwards. A dialect may end the transaction in the same round trip, and the
+   * caller's commit is then a no-op. By default a plain {@code DELETE}.
+   */
+  int deleteLast(Connection c, Sql sql, List<Long> ids) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.deleteEntries(ids.size()))) {
+      bindIds(ps, 1, ids);
+      return ps.executeUpdate();
+    }
+  }
+
   /** Whether {@link #release} must run in one transaction. */
   boolean releaseNeedsTransaction() {
     return true;

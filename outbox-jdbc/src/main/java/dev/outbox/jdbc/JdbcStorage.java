@@ -112,6 +112,8 @@ public final class JdbcStorage
   private final int maxRetries;
   private final Duration retryBackoff;
   private final Ordering ordering;
+  private final LeaseMode leaseMode;
+  private final LockedClaims locked; // null in LeaseMode.ROW
 
   private JdbcStorage(Builder b, JdbcDialect dialect, TableName table) {
     this.dialect = dialect;
@@ -121,6 +123,11 @@ public final class JdbcStorage
     this.maxRetries = b.maxRetries;
     this.retryBackoff = b.retryBackoff;
     this.tx = new Transactions(b.dataSource, dialect, table, b.maxRetries, b.retryBackoff);
+    this.leaseMode = b.leaseMode;
+    this.locked =
+        b.leaseMode == LeaseMode.LOCK
+            ? new LockedClaims(b.dataSource, dialect, sql, tx, b.lockHoldLimit, b.maxLockedClaims)
+            : null;
   }
 
   /**
@@ -152,6 +159,46 @@ public final class JdbcStorage
   /** The dead-letter table's name: the outbox table's name followed by {@code _dead_letters}. */
   public String deadLetterTableName() {
     return table.deadLetterName();
+  }
+
+  /**
+   * How claims hold their entries: {@link LeaseMode#ROW} (the default) or {@link LeaseMode#LOCK}.
+   */
+  public LeaseMode leaseMode() {
+    return leaseMode;
+  }
+
+  /**
+   * How many claims hold a transaction open right now ({@link LeaseMode#LOCK}; always 0 in {@link
+   * LeaseMode#ROW}). Each holds one connection of the data source.
+   */
+  public int openLockedClaims() {
+    return locked == null ? 0 : locked.open();
+  }
+
+  /**
+   * How many lock-held claims were converted into row leases since this storage was built: by a
+   * lease renewal or by the {@link Builder#lockHoldLimit hold limit}. A high count next to the
+   * number of batches means publishing often takes longer than the hold limit.
+   */
+  public long lockedClaimConversions() {
+    return locked == null ? 0 : locked.conversions();
+  }
+
+  /**
+   * How many lock-held claims the database ended as deadlock victims before their delete (their
+   * published entries were then deleted unless another claim had taken them).
+   */
+  public long lockedClaimDeadlocks() {
+    return locked == null ? 0 : locked.deadlocks();
+  }
+
+  /**
+   * How many claims took a row lease because {@link Builder#maxLockedClaims} claims held
+   * connections already.
+   */
+  public long lockedClaimFallbacks() {
+    return locked == null ? 0 : locked.rowLeaseFallbacks();
   }
 
   /**
@@ -298,6 +345,9 @@ public final class JdbcStorage
   @Override
   public List<ClaimedEntry> claim(ClaimRequest request) {
     Objects.requireNonNull(request, "request");
+    if (locked != null) {
+      return locked.claim(request); // oldest first: the claim reads in id order
+    }
     String what =
         "claim of up to " + request.limit() + " entries for processor " + request.processorId();
     List<ClaimedEntry> claimed;
@@ -326,6 +376,9 @@ public final class JdbcStorage
     if (sorted.isEmpty()) {
       return 0;
     }
+    if (locked != null) {
+      return locked.delete(claimToken, sorted);
+    }
     return tx.statement(
         "delete of " + sorted.size() + " entries",
         c -> {
@@ -344,6 +397,9 @@ public final class JdbcStorage
     List<Long> sorted = sorted(ids);
     if (sorted.isEmpty()) {
       return 0;
+    }
+    if (locked != null) {
+      return locked.renew(claimToken, sorted, deadline);
     }
     return tx.statement(
         "renewal of " + sorted.size() + " claims",
@@ -365,11 +421,34 @@ public final class JdbcStorage
     }
     List<FailedEntry> sorted =
         failures.stream().sorted(Comparator.comparingLong(FailedEntry::id)).toList();
+    if (locked != null) {
+      return locked.release(claimToken, sorted);
+    }
     String what = "release of " + failures.size() + " entries";
     Transactions.Work<Integer> work = c -> dialect.release(c, sql, claimToken, sorted);
     return dialect.releaseNeedsTransaction()
         ? tx.transaction(what, work)
         : tx.statement(what, work);
+  }
+
+  /**
+   * In {@link LeaseMode#LOCK}, commits the claim's transaction if it is still open (what was
+   * deleted, released or dead-lettered stays so; entries of the claim not dealt with are claimable
+   * at once) and gives its connection back. Nothing in {@link LeaseMode#ROW} or for a token that
+   * holds no transaction.
+   */
+  @Override
+  public void finish(UUID claimToken) {
+    if (locked != null && claimToken != null) {
+      locked.finish(claimToken);
+    }
+  }
+
+  /** Commits every lock-held claim; for tests. */
+  void finishLockedClaims() {
+    if (locked != null) {
+      locked.finishAll();
+    }
   }
 
   // ---------------------------------------------------------------- dead letters
@@ -384,6 +463,19 @@ public final class JdbcStorage
     Objects.requireNonNull(now, "now");
     List<FailedEntry> sorted =
         failures.stream().sorted(Comparator.comparingLong(FailedEntry::id)).toList();
+    Integer held = locked == null ? null : locked.deadLetter(claimToken, sorted, now);
+    if (held != null) {
+      return held;
+    }
+    if (locked != null) {
+      synchronized (locked.stripe(claimToken)) { // not concurrently with its own renewal
+        return moveToDeadLetters(claimToken, sorted, now);
+      }
+    }
+    return moveToDeadLetters(claimToken, sorted, now);
+  }
+
+  private int moveToDeadLetters(UUID claimToken, List<FailedEntry> sorted, Instant now) {
     int moved = 0;
     for (List<FailedEntry> chunk : chunks(sorted)) {
       moved +=
@@ -398,7 +490,9 @@ public final class JdbcStorage
       Connection c, UUID claimToken, List<FailedEntry> failures, Instant now) throws SQLException {
     List<Long> ids = failures.stream().map(FailedEntry::id).distinct().toList();
     List<Long> owned = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(sql.lockClaimed(ids.size()))) {
+    // LOCK: rows a lock-held claim holds are not this token's any more; skip them, never wait.
+    String lock = sql.lockClaimed(ids.size()) + (locked == null ? "" : " SKIP LOCKED");
+    try (PreparedStatement ps = c.prepareStatement(lock)) {
       int next = dialect.bindIds(ps, 1, ids);
       dialect.setUuid(ps, next, claimToken);
       try (ResultSet rs = ps.executeQuery()) {
@@ -688,6 +782,8 @@ public final class JdbcStorage
         + retryBackoff
         + ", ordering="
         + ordering
+        + ", leaseMode="
+        + leaseMode
         + "}";
   }
 
@@ -724,12 +820,18 @@ public final class JdbcStorage
    *   <td>0 to 10 s</td></tr>
    *   <tr><td>ordering</td><td>{@link Ordering#NONE}</td><td>any {@link Ordering}; see the
    *   class comment</td></tr>
+   *   <tr><td>leaseMode</td><td>{@link LeaseMode#ROW}</td><td>{@link LeaseMode#ROW}, {@link
+   *   LeaseMode#LOCK}</td></tr>
+   *   <tr><td>lockHoldLimit (LOCK)</td><td>5 s</td><td>1 ms to 10 min</td></tr>
+   *   <tr><td>maxLockedClaims (LOCK)</td><td>4</td><td>1 to 1000</td></tr>
    * </table>
    */
   public static final class Builder {
 
     static final int MAX_RETRIES = 100;
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    static final Duration MAX_LOCK_HOLD = Duration.ofMinutes(10);
+    static final int MAX_LOCKED_CLAIMS = 1000;
 
     private final DataSource dataSource;
     private JdbcDialect dialect;
@@ -737,6 +839,9 @@ public final class JdbcStorage
     private int maxRetries = 5;
     private Duration retryBackoff = Duration.ofMillis(10);
     private Ordering ordering = Ordering.NONE;
+    private LeaseMode leaseMode = LeaseMode.ROW;
+    private Duration lockHoldLimit = Duration.ofSeconds(5);
+    private int maxLockedClaims = 4;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
@@ -790,6 +895,45 @@ public final class JdbcStorage
     }
 
     /**
+     * How a claim holds its entries while they are published; {@link LeaseMode#ROW} by default.
+     *
+     * <p>{@link LeaseMode#LOCK}: the claim is a {@code SELECT ... FOR UPDATE SKIP LOCKED} in a
+     * transaction kept open on a connection of the data source until the claim's entries are
+     * deleted, released or dead-lettered (or the outbox finishes the claim); no lease is written. A
+     * processor that dies mid-batch loses its connection, its transaction rolls back and its
+     * entries are claimable at once. Each claim in flight holds one connection (at most {@link
+     * #maxLockedClaims}); a transaction stays open at most {@link #lockHoldLimit}, or until the
+     * outbox's first lease renewal (half its claim duration), whichever comes first, and is then
+     * converted into an ordinary row lease. {@code stats()} counts lock-held entries as pending,
+     * not claimed.
+     */
+    public Builder leaseMode(LeaseMode leaseMode) {
+      this.leaseMode = leaseMode;
+      return this;
+    }
+
+    /**
+     * {@link LeaseMode#LOCK}: how long a claim may keep its transaction open (default 5 s). When a
+     * publish takes longer, the entries still held are written a row lease until the claim's
+     * deadline and the transaction commits; the claim then goes on as a row lease. Bounds how long
+     * a slow broker keeps a transaction (and its connection, and PostgreSQL's xmin horizon) open.
+     */
+    public Builder lockHoldLimit(Duration lockHoldLimit) {
+      this.lockHoldLimit = lockHoldLimit;
+      return this;
+    }
+
+    /**
+     * {@link LeaseMode#LOCK}: at most this many claims hold a connection (and a transaction) at
+     * once (default 4); a claim made while that many are held takes a row lease instead. Size the
+     * pool for it: each one is a connection the rest of the application cannot use meanwhile.
+     */
+    public Builder maxLockedClaims(int maxLockedClaims) {
+      this.maxLockedClaims = maxLockedClaims;
+      return this;
+    }
+
+    /**
      * Builds the storage. Touches the database only to detect the dialect when none was set.
      *
      * @throws IllegalArgumentException naming every bad setting
@@ -813,6 +957,26 @@ public final class JdbcStorage
       }
       if (ordering == null) {
         problems.add("ordering is null; allowed are " + Arrays.toString(Ordering.values()));
+      }
+      if (leaseMode == LeaseMode.LOCK && ordering != null && ordering.byKey()) {
+        problems.add(
+            "leaseMode LOCK does not support ordering "
+                + ordering
+                + " yet (its claim hands out entries without the ordered claim's per-key heads);"
+                + " use leaseMode ROW with ordering");
+      }
+      if (leaseMode == null) {
+        problems.add("leaseMode is null; allowed are ROW and LOCK");
+      }
+      if (lockHoldLimit == null
+          || lockHoldLimit.compareTo(Duration.ofMillis(1)) < 0
+          || lockHoldLimit.compareTo(MAX_LOCK_HOLD) > 0) {
+        problems.add(
+            "lockHoldLimit is " + lockHoldLimit + "; allowed are 1 ms to " + MAX_LOCK_HOLD);
+      }
+      if (maxLockedClaims < 1 || maxLockedClaims > MAX_LOCKED_CLAIMS) {
+        problems.add(
+            "maxLockedClaims is " + maxLockedClaims + "; allowed are 1 to " + MAX_LOCKED_CLAIMS);
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

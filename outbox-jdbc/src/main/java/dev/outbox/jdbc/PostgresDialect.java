@@ -580,6 +580,18 @@ final class PostgresDialect extends JdbcDialect {
   /** One statement for every failure, whatever their number. */
   @Override
   int release(Connection c, Sql sql, UUID token, List<FailedEntry> failures) throws SQLException {
+    return release(c, sql, failures, token);
+  }
+
+  /** The same one statement for entries this transaction holds locked: no token to check. */
+  @Override
+  int releaseHeld(Connection c, Sql sql, List<FailedEntry> failures) throws SQLException {
+    return release(c, sql, failures, null);
+  }
+
+  /** Fenced by the token, or (token null) by the caller's row locks. */
+  private int release(Connection c, Sql sql, List<FailedEntry> failures, UUID token)
+      throws SQLException {
     int n = failures.size();
     Long[] ids = new Long[n];
     Integer[] attempts = new Integer[n];
@@ -601,12 +613,15 @@ final class PostgresDialect extends JdbcDialect {
                 + " FROM unnest(CAST(? AS bigint[]), CAST(? AS int[]),"
                 + " CAST(CAST(? AS text[]) AS timestamptz[]), CAST(? AS text[]))"
                 + " AS f(id, attempts, retry_at, error)"
-                + " WHERE o.id = f.id AND o.claim_token = ?")) {
+                + " WHERE o.id = f.id"
+                + (token == null ? "" : " AND o.claim_token = ?"))) {
       ps.setArray(1, array(c, "int8", ids));
       ps.setArray(2, array(c, "int4", attempts));
       ps.setArray(3, array(c, "text", retryAts));
       ps.setArray(4, array(c, "text", errors));
-      setUuid(ps, 5, token);
+      if (token != null) {
+        setUuid(ps, 5, token);
+      }
       return ps.executeUpdate();
     }
   }
@@ -614,6 +629,21 @@ final class PostgresDialect extends JdbcDialect {
   @Override
   boolean releaseNeedsTransaction() {
     return false;
+  }
+
+  /**
+   * {@code DELETE ...; COMMIT} in one round trip: pgjdbc sends both statements of a prepared
+   * statement together and follows the server's transaction status, so the caller's {@code
+   * commit()} afterwards sends nothing. If the {@code DELETE} fails the server skips the {@code
+   * COMMIT} and the transaction is left to the caller's rollback.
+   */
+  @Override
+  int deleteLast(Connection c, Sql sql, List<Long> ids) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.deleteEntries(ids.size()) + "; COMMIT")) {
+      bindIds(ps, 1, ids);
+      ps.execute();
+      return ps.getUpdateCount();
+    }
   }
 
   @Override

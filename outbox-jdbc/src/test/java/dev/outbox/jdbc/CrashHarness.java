@@ -32,10 +32,20 @@ abstract class CrashHarness {
 
   private final TestDatabase.Kind kind;
   private final String table;
+  private final LeaseMode leaseMode;
 
   CrashHarness(TestDatabase.Kind kind) {
+    this(kind, LeaseMode.ROW);
+  }
+
+  CrashHarness(TestDatabase.Kind kind, LeaseMode leaseMode) {
     this.kind = kind;
-    this.table = TestDatabase.PREFIX + "crash";
+    this.leaseMode = leaseMode;
+    this.table =
+        TestDatabase.PREFIX
+            + (leaseMode == LeaseMode.ROW
+                ? "crash"
+                : "crash_" + leaseMode.name().toLowerCase(java.util.Locale.ROOT));
   }
 
   @Test
@@ -106,9 +116,10 @@ abstract class CrashHarness {
     Set<Long> missing = new HashSet<>(written);
     missing.removeAll(delivered);
     System.out.printf(
-        "crash test on %s: entries=%d workers=%d killed=%d deliveries=%d distinct=%d"
+        "crash test on %s (lease mode %s): entries=%d workers=%d killed=%d deliveries=%d distinct=%d"
             + " duplicates=%d missing=%d seed=%d%n",
         kind.dialect().name(),
+        leaseMode,
         entries,
         workers,
         killed,
@@ -164,7 +175,8 @@ abstract class CrashHarness {
             kind.name(),
             TestDatabase.url(kind),
             table,
-            id);
+            id,
+            leaseMode.name());
     Path log = logs.resolve(id + ".log");
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     return new Worker(pb.start(), log);

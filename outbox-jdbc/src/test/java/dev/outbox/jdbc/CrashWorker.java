@@ -11,7 +11,8 @@ import java.time.Duration;
 /**
  * One processor process of {@link CrashHarness}: an outbox over the shared table whose publisher
  * records every delivery in a table of its own. It runs until it is killed. Arguments: database
- * kind (POSTGRES or MYSQL), JDBC URL, table, processor id.
+ * kind (POSTGRES or MYSQL), JDBC URL, table, processor id, and optionally the lease mode (ROW or
+ * LOCK; default ROW).
  */
 public final class CrashWorker {
 
@@ -25,8 +26,13 @@ public final class CrashWorker {
     HikariDataSource pool = new HikariDataSource(config);
     String table = args[2];
     String processorId = args[3];
+    LeaseMode leaseMode = args.length > 4 ? LeaseMode.valueOf(args[4]) : LeaseMode.ROW;
     JdbcStorage storage =
-        JdbcStorage.builder(pool).dialect(kind.dialect()).tableName(table).build();
+        JdbcStorage.builder(pool)
+            .dialect(kind.dialect())
+            .tableName(table)
+            .leaseMode(leaseMode)
+            .build();
     String record = "INSERT INTO " + table + "_deliveries (entry_id, processor) VALUES (?, ?)";
     Outbox<Connection> outbox =
         Outbox.builder(

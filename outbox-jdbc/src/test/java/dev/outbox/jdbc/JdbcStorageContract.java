@@ -13,6 +13,7 @@ import dev.outbox.ProcessorStorage;
 import dev.outbox.testkit.ProcessorStorageContract;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,25 +33,53 @@ abstract class JdbcStorageContract extends ProcessorStorageContract<Connection> 
   private final TestDatabase.Kind kind;
   private final String table;
   private final Ordering ordering;
+  private final LeaseMode leaseMode;
   private JdbcStorage jdbc;
 
   JdbcStorageContract(TestDatabase.Kind kind, String table) {
-    this(kind, table, Ordering.NONE);
+    this(kind, table, Ordering.NONE, LeaseMode.ROW);
   }
 
   JdbcStorageContract(TestDatabase.Kind kind, String table, Ordering ordering) {
+    this(kind, table, ordering, LeaseMode.ROW);
+  }
+
+  JdbcStorageContract(TestDatabase.Kind kind, String table, LeaseMode leaseMode) {
+    this(kind, table, Ordering.NONE, leaseMode);
+  }
+
+  JdbcStorageContract(
+      TestDatabase.Kind kind, String table, Ordering ordering, LeaseMode leaseMode) {
     this.kind = kind;
     this.table = table;
     this.ordering = ordering;
+    this.leaseMode = leaseMode;
   }
 
   @Override
   protected ProcessorStorage<Connection> newEmptyStorage() {
     if (jdbc == null) {
-      jdbc = TestDatabase.freshStorage(kind, table, ordering);
+      // LOCK: a hold limit longer than any test, so the suite sees lock-held claims, not
+      // conversions; the suite never calls finish, so the last test's claims are ended here.
+      jdbc =
+          TestDatabase.freshStorage(
+              kind,
+              table,
+              b -> b.ordering(ordering).leaseMode(leaseMode).lockHoldLimit(Duration.ofMinutes(1)));
+      assertThat(jdbc.leaseMode()).isEqualTo(leaseMode);
+      assertThat(jdbc.ordering()).isEqualTo(ordering);
     }
+    jdbc.finishLockedClaims();
     TestDatabase.truncate(kind, table);
     return jdbc;
+  }
+
+  /** The suite never calls finish: end the test's lock-held claims (JUnit builds one per test). */
+  @AfterEach
+  void finishLockedClaims() {
+    if (jdbc != null) {
+      jdbc.finishLockedClaims();
+    }
   }
 
   @Override

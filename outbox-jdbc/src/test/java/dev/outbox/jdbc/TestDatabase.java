@@ -105,22 +105,26 @@ final class TestDatabase {
 
   /** Drops the table and its dead letters, then builds a storage and creates its schema. */
   static JdbcStorage freshStorage(Kind kind, String table) {
-    return freshStorage(kind, table, Ordering.NONE);
+    return freshStorage(kind, table, b -> {});
   }
 
   /** Like {@link #freshStorage(Kind, String)}, with an ordering. */
   static JdbcStorage freshStorage(Kind kind, String table, Ordering ordering) {
+    return freshStorage(kind, table, b -> b.ordering(ordering));
+  }
+
+  /** The same, with more settings for the storage. */
+  static JdbcStorage freshStorage(
+      Kind kind, String table, java.util.function.Consumer<JdbcStorage.Builder> settings) {
     execute(
         kind,
         "DROP TABLE IF EXISTS " + table + "_dead_letters",
         "DROP TABLE IF EXISTS " + table,
         "DROP TABLE IF EXISTS " + table + "_key_locks");
-    JdbcStorage storage =
-        JdbcStorage.builder(dataSource(kind))
-            .dialect(kind.dialect())
-            .tableName(table)
-            .ordering(ordering)
-            .build();
+    JdbcStorage.Builder b =
+        JdbcStorage.builder(dataSource(kind)).dialect(kind.dialect()).tableName(table);
+    settings.accept(b);
+    JdbcStorage storage = b.build();
     storage.createSchema();
     return storage;
   }
