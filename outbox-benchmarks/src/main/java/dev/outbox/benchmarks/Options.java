@@ -27,7 +27,8 @@ record Options(
     Duration writerDuration,
     List<Integer> sustainedRates,
     Duration sustainedDuration,
-    String sustainedTableOptions) {
+    String sustainedTableOptions,
+    int orderedBacklog) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
@@ -36,6 +37,7 @@ record Options(
           "writers",
           "limits",
           "drain",
+          "ordered",
           "wal",
           "gruelbox",
           "latency",
@@ -71,11 +73,13 @@ record Options(
           "  --sustained-seconds S    length of each sustained run (default 60)",
           "  --sustained-table-options OPTS  also run each sustained rate on a table with ALTER TABLE"
               + " ... SET (OPTS), e.g. autovacuum_vacuum_scale_factor=0 (PostgreSQL)",
+          "  --ordered-backlog N      messages per ordered-drain variant (default 100000; the"
+              + " hot keys without keepsOrder() get a tenth)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
-          "  --only LIST              run only these parts: producer,writers,limits,drain,wal,"
+          "  --only LIST              run only these parts: producer,writers,limits,drain,ordered,wal,"
               + "gruelbox,latency,sustained,roundtrips (MySQL)",
           "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs,"
-              + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s",
+              + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s, ordered backlog 2000",
           "  --help                   this text");
 
   static final String DEFAULT_POSTGRES_URL =
@@ -112,6 +116,7 @@ record Options(
     List<Integer> sustainedRates = quick ? List.of(500, 2000) : List.of(500, 1000, 2000, 4000);
     Duration sustainedDuration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(60);
     String sustainedTableOptions = null;
+    int orderedBacklog = quick ? 2_000 : 100_000;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -147,6 +152,9 @@ record Options(
           break;
         case "--payload":
           payload = intValue(args, ++i, a, 0, 1024 * 1024);
+          break;
+        case "--ordered-backlog":
+          orderedBacklog = intValue(args, ++i, a, 10, 100_000_000);
           break;
         case "--runs":
           runs = intValue(args, ++i, a, 1, 100);
@@ -206,7 +214,8 @@ record Options(
         writerDuration,
         sustainedRates,
         sustainedDuration,
-        sustainedTableOptions);
+        sustainedTableOptions,
+        orderedBacklog);
   }
 
   /** Whether a part of the benchmark runs. */
