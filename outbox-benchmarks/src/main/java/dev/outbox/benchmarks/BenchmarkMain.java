@@ -134,7 +134,7 @@ public final class BenchmarkMain {
       }
       if (ordered != null) {
         for (OrderedBench.Variant v : OrderedBench.Variant.values()) {
-          ordered.run(v, orderedProcessors(), Math.min(warm, 1_000));
+          ordered.run(v, orderedProcessors(), Math.min(orderedBacklog(v), 1_000));
         }
       }
       if (gruelbox != null) {
