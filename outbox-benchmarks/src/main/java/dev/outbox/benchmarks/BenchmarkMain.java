@@ -583,7 +583,7 @@ public final class BenchmarkMain {
     out.printf(
         Locale.ROOT,
         "params:   db=%s backlog=%d batch=%d processors=%s payload=%d runs=%d"
-            + " latency=%d msgs/s for %.1f s%s%s%n",
+            + " latency=%d msgs/s for %.1f s ordered-backlog=%d%s%s%n",
         o.db().name().toLowerCase(Locale.ROOT),
         o.backlog(),
         o.batch(),
@@ -592,6 +592,7 @@ public final class BenchmarkMain {
         o.runs(),
         o.latencyRate(),
         o.latencyDuration().toMillis() / 1000.0,
+        o.orderedBacklog(),
         o.quick() ? " (quick preset)" : "",
         o.skipGruelbox() ? " gruelbox skipped" : "");
     out.println(
