@@ -298,6 +298,7 @@ public final class BenchmarkMain {
    * to a writer) and drains it.
    */
   private void ordered(OrderedBench bench, int run) throws Exception {
+    long started = System.nanoTime();
     int p = orderedProcessors();
     OrderedBench.Variant[] variants = OrderedBench.Variant.values();
     out.printf(
@@ -321,7 +322,11 @@ public final class BenchmarkMain {
           r.publishRate());
       record(name + ".drain.p" + p, p + " Outboxes draining " + n + ": " + v.what(), r.drain());
     }
-    out.printf(Locale.ROOT, "ordered drain done (load %s)%n", loadAverage());
+    out.printf(
+        Locale.ROOT,
+        "ordered drain done in %.1f s (load %s)%n",
+        (System.nanoTime() - started) / 1e9,
+        loadAverage());
   }
 
   /** WAL per message, ours and the plain-SQL floor, in an order rotated by run. */
