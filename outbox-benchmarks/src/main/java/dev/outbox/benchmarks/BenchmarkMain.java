@@ -133,7 +133,7 @@ public final class BenchmarkMain {
         bench.drain(o.maxProcessors(), warm);
       }
       if (ordered != null) {
-        for (OrderedBench.Variant v : OrderedBench.Variant.values()) {
+        for (OrderedBench.Variant v : orderedVariants()) {
           ordered.run(v, orderedProcessors(), Math.min(orderedBacklog(v), 1_000));
         }
       }
@@ -285,6 +285,17 @@ public final class BenchmarkMain {
     return Math.min(2, o.maxProcessors());
   }
 
+  /** The variants {@code --ordered-variants} asks for, in their fixed order. */
+  private List<OrderedBench.Variant> orderedVariants() {
+    List<OrderedBench.Variant> list = new ArrayList<>();
+    for (OrderedBench.Variant v : OrderedBench.Variant.values()) {
+      if (o.orderedVariants().contains(v.label)) {
+        list.add(v);
+      }
+    }
+    return list;
+  }
+
   /** The backlog of a variant: the hot keys one entry per key per claim get a tenth. */
   private int orderedBacklog(OrderedBench.Variant v) {
     return v == OrderedBench.Variant.HOT_PER_KEY
@@ -300,7 +311,7 @@ public final class BenchmarkMain {
   private void ordered(OrderedBench bench, int run) throws Exception {
     long started = System.nanoTime();
     int p = orderedProcessors();
-    OrderedBench.Variant[] variants = OrderedBench.Variant.values();
+    List<OrderedBench.Variant> variants = orderedVariants();
     out.printf(
         Locale.ROOT,
         "ordered drain (%d messages per variant, %d for hot_per_key; %d outboxes, batch %d;"
@@ -310,8 +321,8 @@ public final class BenchmarkMain {
         p,
         o.batch(),
         loadAverage());
-    for (int k = 0; k < variants.length; k++) {
-      OrderedBench.Variant v = variants[(k + run - 1) % variants.length];
+    for (int k = 0; k < variants.size(); k++) {
+      OrderedBench.Variant v = variants.get((k + run - 1) % variants.size());
       int n = orderedBacklog(v);
       OrderedBench.Result r = bench.run(v, p, n);
       String name = "ordered." + v.label;

@@ -28,7 +28,8 @@ record Options(
     List<Integer> sustainedRates,
     Duration sustainedDuration,
     String sustainedTableOptions,
-    int orderedBacklog) {
+    int orderedBacklog,
+    Set<String> orderedVariants) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
@@ -43,6 +44,9 @@ record Options(
           "latency",
           "sustained",
           "roundtrips");
+
+  /** The variants of the ordered part, for {@code --ordered-variants}. */
+  static final List<String> ORDERED_VARIANTS = List.of("unordered", "many", "hot", "hot_per_key");
 
   /** The databases the benchmark knows. */
   enum Db {
@@ -75,6 +79,8 @@ record Options(
               + " ... SET (OPTS), e.g. autovacuum_vacuum_scale_factor=0 (PostgreSQL)",
           "  --ordered-backlog N      messages per ordered-drain variant (default 100000; the"
               + " hot keys without keepsOrder() get a tenth)",
+          "  --ordered-variants LIST  ordered part: only these of unordered,many,hot,hot_per_key"
+              + " (default all)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
           "  --only LIST              run only these parts: producer,writers,limits,drain,ordered,wal,"
               + "gruelbox,latency,sustained,roundtrips (MySQL)",
@@ -117,6 +123,7 @@ record Options(
     Duration sustainedDuration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(60);
     String sustainedTableOptions = null;
     int orderedBacklog = quick ? 2_000 : 100_000;
+    Set<String> orderedVariants = Set.copyOf(ORDERED_VARIANTS);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -155,6 +162,9 @@ record Options(
           break;
         case "--ordered-backlog":
           orderedBacklog = intValue(args, ++i, a, 10, 100_000_000);
+          break;
+        case "--ordered-variants":
+          orderedVariants = oneOf(value(args, ++i, a), a, ORDERED_VARIANTS);
           break;
         case "--runs":
           runs = intValue(args, ++i, a, 1, 100);
@@ -215,12 +225,26 @@ record Options(
         sustainedRates,
         sustainedDuration,
         sustainedTableOptions,
-        orderedBacklog);
+        orderedBacklog,
+        orderedVariants);
   }
 
   /** Whether a part of the benchmark runs. */
   boolean runs(String part) {
     return only.contains(part) && !(part.equals("gruelbox") && skipGruelbox);
+  }
+
+  private static Set<String> oneOf(String v, String option, List<String> allowed) {
+    Set<String> set = new java.util.LinkedHashSet<>();
+    for (String part : v.split(",")) {
+      String p = part.trim();
+      if (!allowed.contains(p)) {
+        throw new IllegalArgumentException(
+            option + " has '" + p + "'; allowed: " + String.join(", ", allowed));
+      }
+      set.add(p);
+    }
+    return Set.copyOf(set);
   }
 
   private static Set<String> parts(String v) {
