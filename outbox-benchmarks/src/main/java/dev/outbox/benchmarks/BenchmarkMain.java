@@ -100,6 +100,7 @@ public final class BenchmarkMain {
       printHeader(db);
 
       OurBench bench = new OurBench(ours, db, o, payload);
+      OrderedBench ordered = o.runs("ordered") ? new OrderedBench(ours, db, o, payload) : null;
       SqlLimits limits = new SqlLimits(db, o, payload);
       WritersBench writers = new WritersBench(ours, db, payload);
       rowJdbc = jdbcStorage(ds, LeaseMode.ROW);
@@ -142,6 +143,11 @@ public final class BenchmarkMain {
         bench.drain(o.maxProcessors(), warm, rowJdbc);
         bench.drain(o.maxProcessors(), warm, lockJdbc);
       }
+      if (ordered != null) {
+        for (OrderedBench.Variant v : orderedVariants()) {
+          ordered.run(v, orderedProcessors(), Math.min(orderedBacklog(v), 1_000));
+        }
+      }
       if (gruelbox != null) {
         gruelbox.drain(o.maxProcessors(), Math.min(warm, 2_000));
       }
@@ -154,6 +160,9 @@ public final class BenchmarkMain {
         t = System.nanoTime();
         out.printf(Locale.ROOT, "run %d of %d%n", run, o.runs());
         runOnce(bench, writers, limits, gruelbox, wakeups, run);
+        if (ordered != null) {
+          ordered(ordered, run);
+        }
         if (o.runs("wal")) {
           wal(wal, run);
         }
@@ -349,6 +358,69 @@ public final class BenchmarkMain {
         "msgs/s",
         "hand-written batched INSERT of the same rows, 100 per transaction",
         bench.produceWithInsert(n));
+  }
+
+  /**
+   * The ordered drain's processors: 2 outboxes (as the drain part's middle figure), or fewer when
+   * {@code --processors} asks for fewer.
+   */
+  private int orderedProcessors() {
+    return Math.min(2, o.maxProcessors());
+  }
+
+  /** The variants {@code --ordered-variants} asks for, in their fixed order. */
+  private List<OrderedBench.Variant> orderedVariants() {
+    List<OrderedBench.Variant> list = new ArrayList<>();
+    for (OrderedBench.Variant v : OrderedBench.Variant.values()) {
+      if (o.orderedVariants().contains(v.label)) {
+        list.add(v);
+      }
+    }
+    return list;
+  }
+
+  /** The backlog of a variant: the hot keys one entry per key per claim get a tenth. */
+  private int orderedBacklog(OrderedBench.Variant v) {
+    return v == OrderedBench.Variant.HOT_PER_KEY
+        ? Math.max(10, o.orderedBacklog() / 10)
+        : o.orderedBacklog();
+  }
+
+  /**
+   * The ordered drain's variants back to back, in an order rotated by run so that drift in the
+   * machine's load favours none of them; each writes its backlog (a figure: the per-key lock's cost
+   * to a writer) and drains it.
+   */
+  private void ordered(OrderedBench bench, int run) throws Exception {
+    long started = System.nanoTime();
+    int p = orderedProcessors();
+    List<OrderedBench.Variant> variants = orderedVariants();
+    out.printf(
+        Locale.ROOT,
+        "ordered drain (%d messages per variant, %d for hot_per_key; %d outboxes, batch %d;"
+            + " load %s)%n",
+        o.orderedBacklog(),
+        orderedBacklog(OrderedBench.Variant.HOT_PER_KEY),
+        p,
+        o.batch(),
+        loadAverage());
+    for (int k = 0; k < variants.size(); k++) {
+      OrderedBench.Variant v = variants.get((k + run - 1) % variants.size());
+      int n = orderedBacklog(v);
+      OrderedBench.Result r = bench.run(v, p, n);
+      String name = "ordered." + v.label;
+      report.add(
+          name + ".publish",
+          "msgs/s",
+          "preload: Outbox.publish, 100 per tx, 1 thread, " + v.what().split(", publisher")[0],
+          r.publishRate());
+      record(name + ".drain.p" + p, p + " Outboxes draining " + n + ": " + v.what(), r.drain());
+    }
+    out.printf(
+        Locale.ROOT,
+        "ordered drain done in %.1f s (load %s)%n",
+        (System.nanoTime() - started) / 1e9,
+        loadAverage());
   }
 
   /**
@@ -599,6 +671,32 @@ public final class BenchmarkMain {
           "limit.delete.p" + p,
           "our drain / plain-SQL delete limit, " + p + " processor(s)");
     }
+    int op = orderedProcessors();
+    report.ratio(
+        "ratio.ordered.many_over_unordered",
+        "ordered.many.drain.p" + op,
+        "ordered.unordered.drain.p" + op,
+        "ordered drain, 10,000 keys / unordered drain, same run (target >= 0.5)");
+    report.ratio(
+        "ratio.ordered.hot_over_unordered",
+        "ordered.hot.drain.p" + op,
+        "ordered.unordered.drain.p" + op,
+        "ordered drain, 10 hot keys, keepsOrder() / unordered drain");
+    report.ratio(
+        "ratio.ordered.hot_per_key_over_unordered",
+        "ordered.hot_per_key.drain.p" + op,
+        "ordered.unordered.drain.p" + op,
+        "ordered drain, 10 hot keys, 1 entry per key per call / unordered drain");
+    report.ratio(
+        "ratio.ordered.publish.many_over_unordered",
+        "ordered.many.publish",
+        "ordered.unordered.publish",
+        "ordered publish (per-key locks), 10,000 keys / unordered publish");
+    report.ratio(
+        "ratio.ordered.publish.hot_over_unordered",
+        "ordered.hot.publish",
+        "ordered.unordered.publish",
+        "ordered publish, 10 hot keys / unordered publish");
     int p = o.maxProcessors();
     report.ratio(
         "ratio.ours_over_gruelbox.p" + p,
@@ -646,7 +744,7 @@ public final class BenchmarkMain {
     out.printf(
         Locale.ROOT,
         "params:   db=%s backlog=%d batch=%d processors=%s payload=%d runs=%d"
-            + " latency=%d msgs/s for %.1f s%s%s%n",
+            + " latency=%d msgs/s for %.1f s ordered-backlog=%d%s%s%n",
         o.db().name().toLowerCase(Locale.ROOT),
         o.backlog(),
         o.batch(),
@@ -655,6 +753,7 @@ public final class BenchmarkMain {
         o.runs(),
         o.latencyRate(),
         o.latencyDuration().toMillis() / 1000.0,
+        o.orderedBacklog(),
         o.quick() ? " (quick preset)" : "",
         o.skipGruelbox() ? " gruelbox skipped" : "");
     out.println(

@@ -27,7 +27,9 @@ record Options(
     Duration writerDuration,
     List<Integer> sustainedRates,
     Duration sustainedDuration,
-    String sustainedTableOptions) {
+    String sustainedTableOptions,
+    int orderedBacklog,
+    Set<String> orderedVariants) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
@@ -36,11 +38,15 @@ record Options(
           "writers",
           "limits",
           "drain",
+          "ordered",
           "wal",
           "gruelbox",
           "latency",
           "sustained",
           "roundtrips");
+
+  /** The variants of the ordered part, for {@code --ordered-variants}. */
+  static final List<String> ORDERED_VARIANTS = List.of("unordered", "many", "hot", "hot_per_key");
 
   /** The databases the benchmark knows. */
   enum Db {
@@ -71,11 +77,15 @@ record Options(
           "  --sustained-seconds S    length of each sustained run (default 60)",
           "  --sustained-table-options OPTS  also run each sustained rate on a table with ALTER TABLE"
               + " ... SET (OPTS), e.g. autovacuum_vacuum_scale_factor=0 (PostgreSQL)",
+          "  --ordered-backlog N      messages per ordered-drain variant (default 100000; the"
+              + " hot keys without keepsOrder() get a tenth)",
+          "  --ordered-variants LIST  ordered part: only these of unordered,many,hot,hot_per_key"
+              + " (default all)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
-          "  --only LIST              run only these parts: producer,writers,limits,drain,wal,"
+          "  --only LIST              run only these parts: producer,writers,limits,drain,ordered,wal,"
               + "gruelbox,latency,sustained,roundtrips (MySQL)",
           "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs,"
-              + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s",
+              + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s, ordered backlog 2000",
           "  --help                   this text");
 
   static final String DEFAULT_POSTGRES_URL =
@@ -112,6 +122,8 @@ record Options(
     List<Integer> sustainedRates = quick ? List.of(500, 2000) : List.of(500, 1000, 2000, 4000);
     Duration sustainedDuration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(60);
     String sustainedTableOptions = null;
+    int orderedBacklog = quick ? 2_000 : 100_000;
+    Set<String> orderedVariants = Set.copyOf(ORDERED_VARIANTS);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -147,6 +159,12 @@ record Options(
           break;
         case "--payload":
           payload = intValue(args, ++i, a, 0, 1024 * 1024);
+          break;
+        case "--ordered-backlog":
+          orderedBacklog = intValue(args, ++i, a, 10, 100_000_000);
+          break;
+        case "--ordered-variants":
+          orderedVariants = oneOf(value(args, ++i, a), a, ORDERED_VARIANTS);
           break;
         case "--runs":
           runs = intValue(args, ++i, a, 1, 100);
@@ -206,12 +224,27 @@ record Options(
         writerDuration,
         sustainedRates,
         sustainedDuration,
-        sustainedTableOptions);
+        sustainedTableOptions,
+        orderedBacklog,
+        orderedVariants);
   }
 
   /** Whether a part of the benchmark runs. */
   boolean runs(String part) {
     return only.contains(part) && !(part.equals("gruelbox") && skipGruelbox);
+  }
+
+  private static Set<String> oneOf(String v, String option, List<String> allowed) {
+    Set<String> set = new java.util.LinkedHashSet<>();
+    for (String part : v.split(",")) {
+      String p = part.trim();
+      if (!allowed.contains(p)) {
+        throw new IllegalArgumentException(
+            option + " has '" + p + "'; allowed: " + String.join(", ", allowed));
+      }
+      set.add(p);
+    }
+    return Set.copyOf(set);
   }
 
   private static Set<String> parts(String v) {

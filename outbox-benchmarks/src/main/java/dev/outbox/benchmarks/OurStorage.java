@@ -1,5 +1,6 @@
 package dev.outbox.benchmarks;
 
+import dev.outbox.Ordering;
 import dev.outbox.Outbox;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.mysql.MySqlStorage;
@@ -36,7 +37,12 @@ abstract class OurStorage {
   }
 
   /** A storage with the adapter's defaults, except for how it notifies. */
-  abstract ProcessorStorage<Handle> storage(Notify notify);
+  ProcessorStorage<Handle> storage(Notify notify) {
+    return storage(notify, Ordering.NONE);
+  }
+
+  /** A storage with the adapter's defaults, except for how it notifies and keeps keys in order. */
+  abstract ProcessorStorage<Handle> storage(Notify notify, Ordering ordering);
 
   /** A storage; {@code notify} asks for the default (coalesced) notification, else none. */
   ProcessorStorage<Handle> storage(boolean notify) {
@@ -77,9 +83,10 @@ abstract class OurStorage {
     }
 
     @Override
-    ProcessorStorage<Handle> storage(Notify notify) {
+    ProcessorStorage<Handle> storage(Notify notify, Ordering ordering) {
       return PostgresStorage.builder(jdbi)
           .tableName(SqlDatabase.TABLE)
+          .ordering(ordering)
           .notifyMode(
               switch (notify) {
                 case NONE -> PostgresStorage.NotifyMode.NONE;
@@ -124,8 +131,8 @@ abstract class OurStorage {
     }
 
     @Override
-    ProcessorStorage<Handle> storage(Notify notify) {
-      return MySqlStorage.builder(jdbi).tableName(SqlDatabase.TABLE).build();
+    ProcessorStorage<Handle> storage(Notify notify, Ordering ordering) {
+      return MySqlStorage.builder(jdbi).tableName(SqlDatabase.TABLE).ordering(ordering).build();
     }
 
     @Override

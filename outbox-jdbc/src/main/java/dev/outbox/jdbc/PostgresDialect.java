@@ -521,7 +521,8 @@ final class PostgresDialect extends JdbcDialect {
               + "), fa AS (SELECT f.id, h.id AS head FROM h CROSS JOIN LATERAL (SELECT p.id FROM "
               + sql.t
               + " AS p WHERE p.order_key = h.order_key AND p.order_key IS NOT NULL"
-              + " AND p.id > h.id ORDER BY p.id LIMIT ?) AS f),"
+              + " AND p.id > h.id AND p.id <= (SELECT CASE WHEN count(*) >= ? THEN max(id)"
+              + " ELSE 9223372036854775807 END FROM h) ORDER BY p.id LIMIT ?) AS f),"
               + " cut AS (SELECT id FROM (SELECT id FROM h UNION ALL SELECT id FROM fa) AS u"
               + " ORDER BY id LIMIT ?),"
               + " fl AS (SELECT o.id FROM fa JOIN cut ON cut.id = fa.id JOIN "
@@ -539,8 +540,8 @@ final class PostgresDialect extends JdbcDialect {
         + picked
         + " UPDATE "
         + sql.t
-        + " AS o SET claim_token = ?, processor_id = ?, available_at = ? FROM c"
-        + " WHERE o.id = c.id RETURNING o.id, o.message_id, o.namespace, o.msg_key, o.payload,"
+        + " AS o SET claim_token = ?, processor_id = ?, available_at = ?"
+        + " WHERE o.id = ANY(ARRAY(SELECT id FROM c)) RETURNING o.id, o.message_id, o.namespace, o.msg_key, o.payload,"
         + " CAST(o.headers AS text) AS headers, o.created_at, o.attempts";
   }
 
@@ -558,6 +559,7 @@ final class PostgresDialect extends JdbcDialect {
       setInstant(ps, i++, r.now());
       ps.setInt(i++, r.limit());
       if (runs) {
+        ps.setInt(i++, r.limit());
         ps.setInt(i++, r.maxPerKey() - 1);
         ps.setInt(i++, r.limit());
         setInstant(ps, i++, r.now());

@@ -44,12 +44,13 @@ class OrderedClaimPlanTest {
               c.prepareStatement("EXPLAIN " + dialect.orderedClaimSql(storage.sql(), true, true))) {
         dialect.setInstant(ps, 1, NOW);
         ps.setInt(2, 100);
-        ps.setInt(3, 9);
-        ps.setInt(4, 100);
-        dialect.setInstant(ps, 5, NOW);
-        dialect.setUuid(ps, 6, UUID.randomUUID());
-        ps.setString(7, "p");
-        dialect.setInstant(ps, 8, NOW.plusSeconds(30));
+        ps.setInt(3, 100);
+        ps.setInt(4, 9);
+        ps.setInt(5, 100);
+        dialect.setInstant(ps, 6, NOW);
+        dialect.setUuid(ps, 7, UUID.randomUUID());
+        ps.setString(8, "p");
+        dialect.setInstant(ps, 9, NOW.plusSeconds(30));
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             plan.add(rs.getString(1));
