@@ -141,7 +141,7 @@ public final class BenchmarkMain {
       if (o.runs("drain")) {
         bench.drain(o.maxProcessors(), warm);
         bench.drain(o.maxProcessors(), warm, rowJdbc);
-        bench.drain(o.maxProcessors(), warm, lockJdbc);
+        bench.drain(o.db() == Options.Db.POSTGRES ? o.maxProcessors() : 1, warm, lockJdbc);
       }
       if (ordered != null) {
         for (OrderedBench.Variant v : orderedVariants()) {
@@ -233,6 +233,11 @@ public final class BenchmarkMain {
                     "drain.row.p" + p,
                     "  the same on JdbcStorage over the pool, leaseMode ROW (row lease)",
                     unchecked(() -> bench.drain(p, n, rowJdbc))));
+      }
+      // MariaDB deadlocks lock-held claims' DELETEs when several processors drain at once (see
+      // outbox-jdbc's README); the rolled-back batches are published twice and the drain check
+      // fails, so on MySQL/MariaDB the LOCK drain runs with one processor only.
+      if (o.runs("drain") && (p == 1 || o.db() == Options.Db.POSTGRES)) {
         parts.add(
             () ->
                 record(
