@@ -12,15 +12,12 @@ import dev.outbox.Ordering;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.testkit.ProcessorStorageContract;
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.function.Consumer;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,66 +27,39 @@ import org.junit.jupiter.api.Test;
  */
 abstract class JdbcStorageContract extends ProcessorStorageContract<Connection> {
 
+  private final JdbcContractGlue glue;
   private final TestDatabase.Kind kind;
   private final String table;
-  private final Ordering ordering;
-  private final LeaseMode leaseMode;
-  private JdbcStorage jdbc;
 
   JdbcStorageContract(TestDatabase.Kind kind, String table) {
-    this(kind, table, Ordering.NONE, LeaseMode.ROW);
-  }
-
-  JdbcStorageContract(TestDatabase.Kind kind, String table, Ordering ordering) {
-    this(kind, table, ordering, LeaseMode.ROW);
+    this(kind, table, LeaseMode.ROW);
   }
 
   JdbcStorageContract(TestDatabase.Kind kind, String table, LeaseMode leaseMode) {
-    this(kind, table, Ordering.NONE, leaseMode);
-  }
-
-  JdbcStorageContract(
-      TestDatabase.Kind kind, String table, Ordering ordering, LeaseMode leaseMode) {
+    this.glue = new JdbcContractGlue(kind, table, Ordering.NONE, leaseMode);
     this.kind = kind;
     this.table = table;
-    this.ordering = ordering;
-    this.leaseMode = leaseMode;
   }
 
   @Override
   protected ProcessorStorage<Connection> newEmptyStorage() {
-    if (jdbc == null) {
-      // LOCK: a hold limit longer than any test, so the suite sees lock-held claims, not
-      // conversions; the suite never calls finish, so the last test's claims are ended here.
-      jdbc =
-          TestDatabase.freshStorage(
-              kind,
-              table,
-              b -> b.ordering(ordering).leaseMode(leaseMode).lockHoldLimit(Duration.ofMinutes(1)));
-      assertThat(jdbc.leaseMode()).isEqualTo(leaseMode);
-      assertThat(jdbc.ordering()).isEqualTo(ordering);
-    }
-    jdbc.finishLockedClaims();
-    TestDatabase.truncate(kind, table);
-    return jdbc;
+    return glue.emptyStorage();
   }
 
   /** The suite never calls finish: end the test's lock-held claims (JUnit builds one per test). */
   @AfterEach
   void finishLockedClaims() {
-    if (jdbc != null) {
-      jdbc.finishLockedClaims();
-    }
+    glue.finishLockedClaims();
   }
 
   @Override
   protected void inTransaction(Consumer<Connection> work) {
-    run(work, true);
+    glue.run(work, true);
   }
 
   @Override
   protected void inRolledBackTransaction(Consumer<Connection> work) {
-    run(work, false);
+    glue.run(work, false);
   }
 
   @Test
@@ -139,33 +109,12 @@ abstract class JdbcStorageContract extends ProcessorStorageContract<Connection> 
     UUID again = UUID.randomUUID();
     storage.claim(new ClaimRequest("p", again, T0, T0.plusSeconds(30), 1));
     assertThat(
-            jdbc.deadLetter(again, List.of(new FailedEntry(id, 2, T0, "dead \u0000 \uDC00")), T0))
+            ((JdbcStorage) storage)
+                .deadLetter(again, List.of(new FailedEntry(id, 2, T0, "dead \u0000 \uDC00")), T0))
         .isEqualTo(1);
-    assertThat(jdbc.deadLetters(0, 10))
+    assertThat(((JdbcStorage) storage).deadLetters(0, 10))
         .singleElement()
         .extracting(DeadLetter::lastError)
         .isEqualTo("dead \uFFFD \uFFFD");
-  }
-
-  private void run(Consumer<Connection> work, boolean commit) {
-    DataSource ds = TestDatabase.dataSource(kind);
-    try (Connection c = ds.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        work.accept(c);
-        if (commit) {
-          c.commit();
-        } else {
-          c.rollback();
-        }
-      } catch (RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new AssertionError(e);
-    }
   }
 }

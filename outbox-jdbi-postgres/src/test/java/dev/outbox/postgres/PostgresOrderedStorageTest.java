@@ -2,7 +2,7 @@ package dev.outbox.postgres;
 
 import dev.outbox.Ordering;
 import dev.outbox.ProcessorStorage;
-import dev.outbox.testkit.ProcessorStorageContract;
+import dev.outbox.testkit.OrderedStorageContract;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -12,7 +12,7 @@ import org.jdbi.v3.core.Jdbi;
  * ordering(BY_KEY_BLOCKING)}: the option reaches the engine, and ordering, publish's lock and
  * blockedKeys go through the Jdbi binding.
  */
-class PostgresOrderedStorageTest extends ProcessorStorageContract<Handle> {
+class PostgresOrderedStorageTest extends OrderedStorageContract<Handle> {
 
   private static final String TABLE = "jdbc_pg_ordered";
 

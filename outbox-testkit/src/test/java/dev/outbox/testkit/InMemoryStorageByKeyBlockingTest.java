@@ -7,8 +7,7 @@ import java.util.function.Consumer;
 /**
  * The whole storage contract, its ordered section included, on InMemoryStorage(BY_KEY_BLOCKING).
  */
-class InMemoryStorageByKeyBlockingTest
-    extends ProcessorStorageContract<InMemoryStorage.Transaction> {
+class InMemoryStorageByKeyBlockingTest extends OrderedStorageContract<InMemoryStorage.Transaction> {
 
   private InMemoryStorage<InMemoryStorage.Transaction> memory;
 

@@ -5,7 +5,7 @@ import dev.outbox.ProcessorStorage;
 import java.util.function.Consumer;
 
 /** The whole storage contract, its ordered section included, on InMemoryStorage(BY_KEY). */
-class InMemoryStorageByKeyTest extends ProcessorStorageContract<InMemoryStorage.Transaction> {
+class InMemoryStorageByKeyTest extends OrderedStorageContract<InMemoryStorage.Transaction> {
 
   private InMemoryStorage<InMemoryStorage.Transaction> memory;
 
