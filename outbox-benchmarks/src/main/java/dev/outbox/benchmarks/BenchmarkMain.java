@@ -36,9 +36,8 @@ public final class BenchmarkMain {
     // gruelbox's Hibernate Validator logs through jboss-logging; route it to SLF4J (WARN).
     System.setProperty("org.jboss.logging.provider", "slf4j");
     int status = run(args, System.getenv(), System.out);
-    if (status != 0) {
-      System.exit(status);
-    }
+    // Always exit: the kafka part's in-JVM broker runs on non-daemon threads until the JVM ends.
+    System.exit(status);
   }
 
   /**
@@ -99,6 +98,18 @@ public final class BenchmarkMain {
       WritersBench writers = new WritersBench(ours, db, payload);
       WalBench wal = notify ? new WalBench(ours, db, o, payload) : null;
       GruelboxBench gruelbox = o.runs("gruelbox") ? new GruelboxBench(db, o, payload) : null;
+      KafkaBench kafka = null;
+      if (o.runs("kafka")) {
+        long k = System.nanoTime();
+        kafka = new KafkaBench(ours, db, o, payload);
+        out.printf(
+            Locale.ROOT,
+            "kafka:    %s broker started in this JVM in %.1f s (KRaft, 1 node, %d partitions per"
+                + " topic)%n",
+            KafkaBench.version(),
+            (System.nanoTime() - k) / 1e9,
+            KafkaBench.PARTITIONS);
+      }
       List<OurBench.Wakeup> wakeups = new ArrayList<>();
       if (ours.supportsNotify()) {
         wakeups.add(OurBench.Wakeup.NOTIFY);
@@ -137,12 +148,22 @@ public final class BenchmarkMain {
       if (o.runs("latency")) {
         bench.latency(wakeups.get(0), o.latencyRate(), Duration.ofMillis(o.quick() ? 300 : 1000));
       }
+      if (kafka != null) {
+        kafka.plain(warm);
+        for (int p : o.kafkaProcessors()) {
+          kafka.drain(p, warm, true);
+          kafka.drain(p, warm, false);
+        }
+      }
       out.printf(Locale.ROOT, "warm-up done in %.1f s%n", (System.nanoTime() - t) / 1e9);
 
       for (int run = 1; run <= o.runs(); run++) {
         t = System.nanoTime();
         out.printf(Locale.ROOT, "run %d of %d%n", run, o.runs());
         runOnce(bench, writers, limits, gruelbox, wakeups, run);
+        if (kafka != null) {
+          kafka(kafka, run);
+        }
         if (wal != null && o.runs("wal")) {
           wal(wal, run);
         }
@@ -266,6 +287,51 @@ public final class BenchmarkMain {
         "msgs/s",
         "hand-written batched INSERT of the same rows, 100 per transaction",
         bench.produceWithInsert(n));
+  }
+
+  /**
+   * The kafka part: a plain producer, then for each processor count the drain into the broker and
+   * the same drain with a counting publisher; the measurements in an order rotated by run, so that
+   * drift in the machine's load favours none of them.
+   */
+  private void kafka(KafkaBench kafka, int run) throws Exception {
+    int n = o.backlog();
+    List<String> steps = new ArrayList<>();
+    steps.add("plain");
+    for (int p : o.kafkaProcessors()) {
+      steps.add("drain." + p);
+      steps.add("noop." + p);
+    }
+    for (int k = 0; k < steps.size(); k++) {
+      String step = steps.get((k + run - 1) % steps.size());
+      if (step.equals("plain")) {
+        report.add(
+            "kafka.plain",
+            "msgs/s",
+            "plain KafkaProducer, 1 thread: send all, flush, every ack checked (same settings)",
+            kafka.plain(n));
+        continue;
+      }
+      int p = Integer.parseInt(step.substring(step.indexOf('.') + 1));
+      if (step.startsWith("drain.")) {
+        KafkaBench.Result r = kafka.drain(p, n, true);
+        record(
+            "kafka.drain.p" + p,
+            p + " Outbox(es) pumping into KafkaPublisher (acks=all, idempotent), real broker",
+            r.drain());
+        diagnostic(
+            "kafka.drain.p" + p + ".publish_ms",
+            "ms",
+            "  time in KafkaPublisher.publish per batch",
+            r.publishMillis());
+      } else {
+        KafkaBench.Result r = kafka.drain(p, n, false);
+        record(
+            "kafka.noop_drain.p" + p,
+            "the same drain, publisher only counts: the database-bound limit",
+            r.drain());
+      }
+    }
   }
 
   /** WAL per message, ours and the plain-SQL floor, in an order rotated by run. */
@@ -420,6 +486,18 @@ public final class BenchmarkMain {
   }
 
   private void addRatios() {
+    for (int p : o.kafkaProcessors()) {
+      report.ratio(
+          "ratio.kafka.drain_over_plain.p" + p,
+          "kafka.drain.p" + p,
+          "kafka.plain",
+          "drain into Kafka / plain KafkaProducer, " + p + " Outbox(es) (target >= 0.7)");
+      report.ratio(
+          "ratio.kafka.drain_over_noop.p" + p,
+          "kafka.drain.p" + p,
+          "kafka.noop_drain.p" + p,
+          "drain into Kafka / the same drain into a counting publisher, " + p + " Outbox(es)");
+    }
     report.ratio(
         "ratio.wal.outbox_over_plain",
         "wal.outbox.total",

@@ -27,7 +27,8 @@ record Options(
     Duration writerDuration,
     List<Integer> sustainedRates,
     Duration sustainedDuration,
-    String sustainedTableOptions) {
+    String sustainedTableOptions,
+    List<Integer> kafkaProcessors) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
@@ -40,7 +41,8 @@ record Options(
           "gruelbox",
           "latency",
           "sustained",
-          "roundtrips");
+          "roundtrips",
+          "kafka");
 
   /** The databases the benchmark knows. */
   enum Db {
@@ -71,9 +73,10 @@ record Options(
           "  --sustained-seconds S    length of each sustained run (default 60)",
           "  --sustained-table-options OPTS  also run each sustained rate on a table with ALTER TABLE"
               + " ... SET (OPTS), e.g. autovacuum_vacuum_scale_factor=0 (PostgreSQL)",
+          "  --kafka-processors LIST  Outbox counts of the kafka part's drains (default 1,2)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
           "  --only LIST              run only these parts: producer,writers,limits,drain,wal,"
-              + "gruelbox,latency,sustained,roundtrips (MySQL)",
+              + "gruelbox,latency,sustained,roundtrips (MySQL),kafka",
           "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs,"
               + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s",
           "  --help                   this text");
@@ -112,6 +115,7 @@ record Options(
     List<Integer> sustainedRates = quick ? List.of(500, 2000) : List.of(500, 1000, 2000, 4000);
     Duration sustainedDuration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(60);
     String sustainedTableOptions = null;
+    List<Integer> kafkaProcessors = List.of(1, 2);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -153,6 +157,9 @@ record Options(
           break;
         case "--latency-rate":
           rate = intValue(args, ++i, a, 1, 100_000);
+          break;
+        case "--kafka-processors":
+          kafkaProcessors = intList(value(args, ++i, a), a);
           break;
         case "--writer-threads":
           writerThreads = intList(value(args, ++i, a), a);
@@ -206,7 +213,8 @@ record Options(
         writerDuration,
         sustainedRates,
         sustainedDuration,
-        sustainedTableOptions);
+        sustainedTableOptions,
+        kafkaProcessors);
   }
 
   /** Whether a part of the benchmark runs. */
