@@ -162,7 +162,9 @@ public final class BenchmarkMain {
         out.printf(Locale.ROOT, "run %d of %d%n", run, o.runs());
         runOnce(bench, writers, limits, gruelbox, wakeups, run);
         if (kafka != null) {
+          long k = System.nanoTime();
           kafka(kafka, run);
+          out.printf(Locale.ROOT, "kafka part done in %.1f s%n", (System.nanoTime() - k) / 1e9);
         }
         if (wal != null && o.runs("wal")) {
           wal(wal, run);
@@ -174,7 +176,7 @@ public final class BenchmarkMain {
             o.runs(),
             (System.nanoTime() - t) / 1e9);
       }
-      if (o.runs("sustained") && o.db() == Options.Db.POSTGRES) {
+      if (o.runs("sustained")) {
         sustained(new SustainedBench(ours, db, payload));
       }
       db.reset();
@@ -414,6 +416,7 @@ public final class BenchmarkMain {
             + " writers, "
             + SustainedBench.PROCESSORS
             + " started"
+            + (notify ? "" : ", woken in-process")
             + (tableOptions == null ? "" : ", tuned table");
     report.add(
         p + ".achieved",
@@ -425,11 +428,19 @@ public final class BenchmarkMain {
     report.add(
         p + ".backlog_max", "msgs", "  largest backlog (committed - published)", r.backlogMax());
     report.add(p + ".backlog_end", "msgs", "  backlog when the writers stopped", r.backlogEnd());
-    report.add(p + ".dead_tuples", "rows", "  n_dead_tup at the end", r.deadTuples());
-    report.add(p + ".live_tuples", "rows", "  n_live_tup at the end", r.liveTuples());
-    report.add(
-        p + ".table_kib", "KiB", "  pg_total_relation_size at the end", r.tableBytes() / 1024.0);
-    report.add(p + ".autovacuums", "runs", "  autovacuum_count at the end", r.autovacuums());
+    if (notify) {
+      report.add(p + ".dead_tuples", "rows", "  n_dead_tup at the end", r.deadTuples());
+      report.add(p + ".live_tuples", "rows", "  n_live_tup at the end", r.liveTuples());
+      report.add(
+          p + ".table_kib", "KiB", "  pg_total_relation_size at the end", r.tableBytes() / 1024.0);
+      report.add(p + ".autovacuums", "runs", "  autovacuum_count at the end", r.autovacuums());
+    } else {
+      report.add(
+          p + ".table_kib",
+          "KiB",
+          "  data_length + index_length at the end (information_schema)",
+          r.tableBytes() / 1024.0);
+    }
     return r.p99() < 50 && r.bounded() && r.achieved() >= rate * 0.95;
   }
 
@@ -492,6 +503,13 @@ public final class BenchmarkMain {
           "kafka.drain.p" + p,
           "kafka.plain",
           "drain into Kafka / plain KafkaProducer, " + p + " Outbox(es) (target >= 0.7)");
+      report.ratio(
+          "ratio.kafka.noop_over_plain.p" + p,
+          "kafka.noop_drain.p" + p,
+          "kafka.plain",
+          "counting drain / plain KafkaProducer, "
+              + p
+              + " Outbox(es): the most any overlap of claim and publish could reach");
       report.ratio(
           "ratio.kafka.drain_over_noop.p" + p,
           "kafka.drain.p" + p,

@@ -19,9 +19,10 @@ import org.jdbi.v3.core.Handle;
 /**
  * Sustained load: 8 writer threads offer a fixed rate, one message per transaction, while two
  * outboxes built with their defaults run {@code start()}ed over the default storage (coalesced
- * NOTIFY), woken by one {@code PostgresWakeupListener} as documented. Measures the achieved rate,
- * commit-to-publish percentiles, the backlog's maximum (committed minus published, sampled every 10
- * ms) and, at the end, the table's dead tuples and size.
+ * NOTIFY), woken by one {@code PostgresWakeupListener} as documented (MySQL/MariaDB: woken
+ * in-process by each writer's {@code wakeProcessor()} after its commit). Measures the achieved
+ * rate, commit-to-publish percentiles, the backlog's maximum (committed minus published, sampled
+ * every 10 ms) and, at the end, the table's dead tuples and size.
  */
 final class SustainedBench {
 
@@ -70,6 +71,9 @@ final class SustainedBench {
     db.execute(
         "DROP TABLE IF EXISTS " + SqlDatabase.TABLE + ", " + SqlDatabase.TABLE + "_dead_letters");
     ours.createSchema();
+    if (tableOptions != null && !ours.supportsNotify()) {
+      throw new IllegalArgumentException("--sustained-table-options is for PostgreSQL only");
+    }
     if (tableOptions != null) {
       db.execute("ALTER TABLE " + SqlDatabase.TABLE + " SET (" + tableOptions + ")");
     }
@@ -95,7 +99,11 @@ final class SustainedBench {
     for (int i = 0; i < PROCESSORS; i++) {
       outboxes.add(Outbox.builder(storage, recording).processorId("bench-sustained-" + i).build());
     }
-    AutoCloseable listener = ours.listen(storage, outboxes);
+    // PostgreSQL: the adapter's LISTEN/NOTIFY listener wakes both outboxes, as across processes.
+    // MySQL/MariaDB have no such signal: each writer wakes both outboxes in-process after its
+    // commit (wakeProcessor()), as a service that publishes and relays in one process does.
+    boolean notify = ours.supportsNotify();
+    AutoCloseable listener = notify ? ours.listen(storage, outboxes) : () -> {};
     try (listener) {
       outboxes.forEach(Outbox::start);
       Thread.sleep(50);
@@ -115,6 +123,9 @@ final class SustainedBench {
                 ours.jdbi.useTransaction(h -> outboxes.get(0).publish(h, m));
                 committedAt[seq] = System.nanoTime();
                 committed.incrementAndGet();
+                if (!notify) {
+                  outboxes.forEach(Outbox::wakeProcessor);
+                }
               });
       long start = writers.start;
       long backlogMax = 0;
@@ -163,8 +174,28 @@ final class SustainedBench {
     }
   }
 
-  /** {dead tuples, live tuples, total relation bytes, autovacuum runs} of the outbox table. */
+  /**
+   * {dead tuples, live tuples, total relation bytes, autovacuum runs} of the outbox table; on
+   * MySQL/MariaDB {-1, rows, data + index bytes, -1}: InnoDB keeps no dead-tuple count (old row
+   * versions live in the undo log until purged) and has no autovacuum.
+   */
   private long[] tableStats() throws Exception {
+    if (!ours.supportsNotify()) {
+      db.analyze(); // refreshes information_schema's sizes
+      try (Connection c = db.ds.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT data_length + index_length FROM information_schema.tables"
+                      + " WHERE table_schema = DATABASE() AND table_name = ?")) {
+        ps.setString(1, SqlDatabase.TABLE);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new IllegalStateException("no information_schema row for " + SqlDatabase.TABLE);
+          }
+          return new long[] {-1, db.count(), rs.getLong(1), -1};
+        }
+      }
+    }
     // A backend flushes its table statistics at a transaction's end at most once a second, or
     // when idle for 10 s, or when it exits: close the pool's idle connections so the figures are
     // complete, then give the server a moment.

@@ -72,7 +72,17 @@ class BenchmarkMainTest {
           "ratio.producer.insert_over_publish",
           "ratio.drain_over_lease.p1",
           "ratio.drain_over_delete.p4",
-          "ratio.ours_over_gruelbox.p4");
+          "ratio.ours_over_gruelbox.p4",
+          "kafka.plain",
+          "kafka.drain.p1",
+          "kafka.drain.p2",
+          "kafka.drain.p1.publish_ms",
+          "kafka.noop_drain.p1",
+          "kafka.noop_drain.p2",
+          "ratio.kafka.drain_over_plain.p1",
+          "ratio.kafka.drain_over_plain.p2",
+          "ratio.kafka.noop_over_plain.p2",
+          "ratio.kafka.drain_over_noop.p2");
 
   @Test
   void quickRunPrintsEveryFigureWithAPositiveValue() {
@@ -95,7 +105,7 @@ class BenchmarkMainTest {
   }
 
   @Test
-  void quickMySqlRunPrintsTheDrainAndLimitFigures() {
+  void quickMySqlRunPrintsEveryFigureThatAppliesWithAPositiveValue() {
     Map<String, String> env = new HashMap<>(System.getenv());
     env.put("OUTBOX_TEST_MYSQL_URL", TestDatabases.mysql().url());
 
@@ -104,7 +114,11 @@ class BenchmarkMainTest {
     int status =
         BenchmarkMain.run(
             new String[] {
-              "--db", "mysql", "--quick", "--only", "producer,writers,limits,drain,roundtrips"
+              "--db",
+              "mysql",
+              "--quick",
+              "--only",
+              "producer,writers,limits,drain,roundtrips,sustained,kafka"
             },
             env,
             out);
@@ -127,7 +141,17 @@ class BenchmarkMainTest {
             "roundtrips.batch.before",
             "roundtrips.batch.autocommit_on",
             "roundtrips.batch.autocommit_off",
-            "ratio.drain_over_lease.p1")) {
+            "ratio.drain_over_lease.p1",
+            "sustained.r500.achieved",
+            "sustained.r500.p99",
+            "sustained.r2000.achieved",
+            "sustained.r2000.table_kib",
+            "kafka.plain",
+            "kafka.drain.p1",
+            "kafka.drain.p2",
+            "kafka.noop_drain.p1",
+            "ratio.kafka.drain_over_plain.p1",
+            "ratio.kafka.drain_over_noop.p2")) {
       assertTrue(values.containsKey(figure), figure + " is missing from the output");
       assertTrue(values.get(figure) > 0, figure + " is " + values.get(figure) + ", not positive");
     }
