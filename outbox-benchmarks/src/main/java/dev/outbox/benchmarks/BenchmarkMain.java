@@ -428,6 +428,13 @@ public final class BenchmarkMain {
     report.add(
         p + ".backlog_max", "msgs", "  largest backlog (committed - published)", r.backlogMax());
     report.add(p + ".backlog_end", "msgs", "  backlog when the writers stopped", r.backlogEnd());
+    if (r.unpublished() > 0) {
+      report.add(
+          p + ".unpublished",
+          "msgs",
+          "  still unpublished 30 s after the writers stopped (their p99 is a lower bound)",
+          r.unpublished());
+    }
     if (notify) {
       report.add(p + ".dead_tuples", "rows", "  n_dead_tup at the end", r.deadTuples());
       report.add(p + ".live_tuples", "rows", "  n_live_tup at the end", r.liveTuples());
