@@ -41,9 +41,8 @@ public final class BenchmarkMain {
     // gruelbox's Hibernate Validator logs through jboss-logging; route it to SLF4J (WARN).
     System.setProperty("org.jboss.logging.provider", "slf4j");
     int status = run(args, System.getenv(), System.out);
-    if (status != 0) {
-      System.exit(status);
-    }
+    // Always exit: the kafka part's in-JVM broker runs on non-daemon threads until the JVM ends.
+    System.exit(status);
   }
 
   /**
@@ -107,6 +106,18 @@ public final class BenchmarkMain {
       lockJdbc = jdbcStorage(ds, LeaseMode.LOCK);
       WalBench wal = new WalBench(ours, db, o, payload);
       GruelboxBench gruelbox = o.runs("gruelbox") ? new GruelboxBench(db, o, payload) : null;
+      KafkaBench kafka = null;
+      if (o.runs("kafka")) {
+        long k = System.nanoTime();
+        kafka = new KafkaBench(ours, db, o, payload);
+        out.printf(
+            Locale.ROOT,
+            "kafka:    %s broker started in this JVM in %.1f s (KRaft, 1 node, %d partitions per"
+                + " topic)%n",
+            KafkaBench.version(),
+            (System.nanoTime() - k) / 1e9,
+            KafkaBench.PARTITIONS);
+      }
       List<OurBench.Wakeup> wakeups = new ArrayList<>();
       if (ours.supportsNotify()) {
         wakeups.add(OurBench.Wakeup.NOTIFY);
@@ -154,6 +165,13 @@ public final class BenchmarkMain {
       if (o.runs("latency")) {
         bench.latency(wakeups.get(0), o.latencyRate(), Duration.ofMillis(o.quick() ? 300 : 1000));
       }
+      if (kafka != null) {
+        kafka.plain(warm);
+        for (int p : o.kafkaProcessors()) {
+          kafka.drain(p, warm, true);
+          kafka.drain(p, warm, false);
+        }
+      }
       out.printf(Locale.ROOT, "warm-up done in %.1f s%n", (System.nanoTime() - t) / 1e9);
 
       for (int run = 1; run <= o.runs(); run++) {
@@ -162,6 +180,11 @@ public final class BenchmarkMain {
         runOnce(bench, writers, limits, gruelbox, wakeups, run);
         if (ordered != null) {
           ordered(ordered, run);
+        }
+        if (kafka != null) {
+          long k = System.nanoTime();
+          kafka(kafka, run);
+          out.printf(Locale.ROOT, "kafka part done in %.1f s%n", (System.nanoTime() - k) / 1e9);
         }
         if (o.runs("wal")) {
           wal(wal, run);
@@ -173,7 +196,7 @@ public final class BenchmarkMain {
             o.runs(),
             (System.nanoTime() - t) / 1e9);
       }
-      if (o.runs("sustained") && o.db() == Options.Db.POSTGRES) {
+      if (o.runs("sustained")) {
         sustained(new SustainedBench(ours, db, payload));
       }
       db.reset();
@@ -366,6 +389,51 @@ public final class BenchmarkMain {
   }
 
   /**
+   * The kafka part: a plain producer, then for each processor count the drain into the broker and
+   * the same drain with a counting publisher; the measurements in an order rotated by run, so that
+   * drift in the machine's load favours none of them.
+   */
+  private void kafka(KafkaBench kafka, int run) throws Exception {
+    int n = o.backlog();
+    List<String> steps = new ArrayList<>();
+    steps.add("plain");
+    for (int p : o.kafkaProcessors()) {
+      steps.add("drain." + p);
+      steps.add("noop." + p);
+    }
+    for (int k = 0; k < steps.size(); k++) {
+      String step = steps.get((k + run - 1) % steps.size());
+      if (step.equals("plain")) {
+        report.add(
+            "kafka.plain",
+            "msgs/s",
+            "plain KafkaProducer, 1 thread: send all, flush, every ack checked (same settings)",
+            kafka.plain(n));
+        continue;
+      }
+      int p = Integer.parseInt(step.substring(step.indexOf('.') + 1));
+      if (step.startsWith("drain.")) {
+        KafkaBench.Result r = kafka.drain(p, n, true);
+        record(
+            "kafka.drain.p" + p,
+            p + " Outbox(es) pumping into KafkaPublisher (acks=all, idempotent), real broker",
+            r.drain());
+        diagnostic(
+            "kafka.drain.p" + p + ".publish_ms",
+            "ms",
+            "  time in KafkaPublisher.publish per batch",
+            r.publishMillis());
+      } else {
+        KafkaBench.Result r = kafka.drain(p, n, false);
+        record(
+            "kafka.noop_drain.p" + p,
+            "the same drain, publisher only counts: the database-bound limit",
+            r.drain());
+      }
+    }
+  }
+
+  /**
    * The ordered drain's processors: 2 outboxes (as the drain part's middle figure), or fewer when
    * {@code --processors} asks for fewer.
    */
@@ -537,6 +605,7 @@ public final class BenchmarkMain {
             + " writers, "
             + SustainedBench.PROCESSORS
             + " started"
+            + (notify ? "" : ", woken in-process")
             + (tableOptions == null ? "" : ", tuned table");
     report.add(
         p + ".achieved",
@@ -548,11 +617,26 @@ public final class BenchmarkMain {
     report.add(
         p + ".backlog_max", "msgs", "  largest backlog (committed - published)", r.backlogMax());
     report.add(p + ".backlog_end", "msgs", "  backlog when the writers stopped", r.backlogEnd());
-    report.add(p + ".dead_tuples", "rows", "  n_dead_tup at the end", r.deadTuples());
-    report.add(p + ".live_tuples", "rows", "  n_live_tup at the end", r.liveTuples());
-    report.add(
-        p + ".table_kib", "KiB", "  pg_total_relation_size at the end", r.tableBytes() / 1024.0);
-    report.add(p + ".autovacuums", "runs", "  autovacuum_count at the end", r.autovacuums());
+    if (r.unpublished() > 0) {
+      report.add(
+          p + ".unpublished",
+          "msgs",
+          "  still unpublished 30 s after the writers stopped (their p99 is a lower bound)",
+          r.unpublished());
+    }
+    if (notify) {
+      report.add(p + ".dead_tuples", "rows", "  n_dead_tup at the end", r.deadTuples());
+      report.add(p + ".live_tuples", "rows", "  n_live_tup at the end", r.liveTuples());
+      report.add(
+          p + ".table_kib", "KiB", "  pg_total_relation_size at the end", r.tableBytes() / 1024.0);
+      report.add(p + ".autovacuums", "runs", "  autovacuum_count at the end", r.autovacuums());
+    } else {
+      report.add(
+          p + ".table_kib",
+          "KiB",
+          "  data_length + index_length at the end (information_schema)",
+          r.tableBytes() / 1024.0);
+    }
     return r.p99() < 50 && r.bounded() && r.achieved() >= rate * 0.95;
   }
 
@@ -609,6 +693,25 @@ public final class BenchmarkMain {
   }
 
   private void addRatios() {
+    for (int p : o.kafkaProcessors()) {
+      report.ratio(
+          "ratio.kafka.drain_over_plain.p" + p,
+          "kafka.drain.p" + p,
+          "kafka.plain",
+          "drain into Kafka / plain KafkaProducer, " + p + " Outbox(es) (target >= 0.7)");
+      report.ratio(
+          "ratio.kafka.noop_over_plain.p" + p,
+          "kafka.noop_drain.p" + p,
+          "kafka.plain",
+          "counting drain / plain KafkaProducer, "
+              + p
+              + " Outbox(es): the most any overlap of claim and publish could reach");
+      report.ratio(
+          "ratio.kafka.drain_over_noop.p" + p,
+          "kafka.drain.p" + p,
+          "kafka.noop_drain.p" + p,
+          "drain into Kafka / the same drain into a counting publisher, " + p + " Outbox(es)");
+    }
     report.ratio(
         "ratio.wal.outbox_over_plain",
         "wal.outbox.total",

@@ -29,7 +29,8 @@ record Options(
     Duration sustainedDuration,
     String sustainedTableOptions,
     int orderedBacklog,
-    Set<String> orderedVariants) {
+    Set<String> orderedVariants,
+    List<Integer> kafkaProcessors) {
 
   /** The parts of the benchmark, for {@code --only}. */
   static final List<String> PARTS =
@@ -43,7 +44,8 @@ record Options(
           "gruelbox",
           "latency",
           "sustained",
-          "roundtrips");
+          "roundtrips",
+          "kafka");
 
   /** The variants of the ordered part, for {@code --ordered-variants}. */
   static final List<String> ORDERED_VARIANTS = List.of("unordered", "many", "hot", "hot_per_key");
@@ -81,9 +83,10 @@ record Options(
               + " hot keys without keepsOrder() get a tenth)",
           "  --ordered-variants LIST  ordered part: only these of unordered,many,hot,hot_per_key"
               + " (default all)",
+          "  --kafka-processors LIST  Outbox counts of the kafka part's drains (default 1,2)",
           "  --skip-gruelbox          leave out the gruelbox comparison",
           "  --only LIST              run only these parts: producer,writers,limits,drain,ordered,wal,"
-              + "gruelbox,latency,sustained,roundtrips (MySQL)",
+              + "gruelbox,latency,sustained,roundtrips (MySQL),kafka",
           "  --quick                  small preset for CI: backlog 5000, 1 run, 1.5 s latency runs,"
               + " 0.4 s writers, 2 s sustained runs at 500,2000 msgs/s, ordered backlog 2000",
           "  --help                   this text");
@@ -124,6 +127,7 @@ record Options(
     String sustainedTableOptions = null;
     int orderedBacklog = quick ? 2_000 : 100_000;
     Set<String> orderedVariants = Set.copyOf(ORDERED_VARIANTS);
+    List<Integer> kafkaProcessors = List.of(1, 2);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -171,6 +175,9 @@ record Options(
           break;
         case "--latency-rate":
           rate = intValue(args, ++i, a, 1, 100_000);
+          break;
+        case "--kafka-processors":
+          kafkaProcessors = intList(value(args, ++i, a), a);
           break;
         case "--writer-threads":
           writerThreads = intList(value(args, ++i, a), a);
@@ -226,7 +233,8 @@ record Options(
         sustainedDuration,
         sustainedTableOptions,
         orderedBacklog,
-        orderedVariants);
+        orderedVariants,
+        kafkaProcessors);
   }
 
   /** Whether a part of the benchmark runs. */

@@ -19,14 +19,18 @@ import org.jdbi.v3.core.Handle;
 /**
  * Sustained load: 8 writer threads offer a fixed rate, one message per transaction, while two
  * outboxes built with their defaults run {@code start()}ed over the default storage (coalesced
- * NOTIFY), woken by one {@code PostgresWakeupListener} as documented. Measures the achieved rate,
- * commit-to-publish percentiles, the backlog's maximum (committed minus published, sampled every 10
- * ms) and, at the end, the table's dead tuples and size.
+ * NOTIFY), woken by one {@code PostgresWakeupListener} as documented (MySQL/MariaDB: woken
+ * in-process by each writer's {@code wakeProcessor()} after its commit). Measures the achieved
+ * rate, commit-to-publish percentiles, the backlog's maximum (committed minus published, sampled
+ * every 10 ms) and, at the end, the table's dead tuples and size.
  */
 final class SustainedBench {
 
   static final int WRITERS = 8;
   static final int PROCESSORS = 2;
+
+  /** How long a rate's relay may take to catch up after the writers stopped. */
+  static final long DRAIN_WAIT_NANOS = 30_000_000_000L;
 
   /** One rate's outcome. */
   record Result(
@@ -39,11 +43,17 @@ final class SustainedBench {
       long deadTuples,
       long liveTuples,
       long tableBytes,
-      long autovacuums) {
+      long autovacuums,
+      long unpublished) {
 
-    /** Bounded: the backlog never held more than a second of messages and ended small. */
+    /**
+     * Bounded: the backlog never held more than a second of messages, ended small, and everything
+     * was published in the end.
+     */
     boolean bounded() {
-      return backlogMax <= Math.max(rate, 100) && backlogEnd <= Math.max(rate / 10, 10);
+      return backlogMax <= Math.max(rate, 100)
+          && backlogEnd <= Math.max(rate / 10, 10)
+          && unpublished == 0;
     }
   }
 
@@ -70,6 +80,9 @@ final class SustainedBench {
     db.execute(
         "DROP TABLE IF EXISTS " + SqlDatabase.TABLE + ", " + SqlDatabase.TABLE + "_dead_letters");
     ours.createSchema();
+    if (tableOptions != null && !ours.supportsNotify()) {
+      throw new IllegalArgumentException("--sustained-table-options is for PostgreSQL only");
+    }
     if (tableOptions != null) {
       db.execute("ALTER TABLE " + SqlDatabase.TABLE + " SET (" + tableOptions + ")");
     }
@@ -95,7 +108,11 @@ final class SustainedBench {
     for (int i = 0; i < PROCESSORS; i++) {
       outboxes.add(Outbox.builder(storage, recording).processorId("bench-sustained-" + i).build());
     }
-    AutoCloseable listener = ours.listen(storage, outboxes);
+    // PostgreSQL: the adapter's LISTEN/NOTIFY listener wakes both outboxes, as across processes.
+    // MySQL/MariaDB have no such signal: each writer wakes both outboxes in-process after its
+    // commit (wakeProcessor()), as a service that publishes and relays in one process does.
+    boolean notify = ours.supportsNotify();
+    AutoCloseable listener = notify ? ours.listen(storage, outboxes) : () -> {};
     try (listener) {
       outboxes.forEach(Outbox::start);
       Thread.sleep(50);
@@ -115,6 +132,9 @@ final class SustainedBench {
                 ours.jdbi.useTransaction(h -> outboxes.get(0).publish(h, m));
                 committedAt[seq] = System.nanoTime();
                 committed.incrementAndGet();
+                if (!notify) {
+                  outboxes.forEach(Outbox::wakeProcessor);
+                }
               });
       long start = writers.start;
       long backlogMax = 0;
@@ -124,27 +144,29 @@ final class SustainedBench {
       }
       writers.join("a sustained-load writer");
       long backlogEnd = committed.get() - published.sum();
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (published.sum() < total) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "sustained "
-                  + rate
-                  + " msgs/s: only "
-                  + published.sum()
-                  + " of "
-                  + total
-                  + " published 30 s after the writers stopped");
-        }
+      // A rate the relay cannot keep up with is an answer, not a failure: wait at most 30 s for
+      // the rest, then count what is left as unpublished, each with the wait so far as its latency
+      // (a lower bound), and the rate as not met.
+      long deadline = System.nanoTime() + DRAIN_WAIT_NANOS;
+      while (published.sum() < total && System.nanoTime() < deadline) {
         backlogMax = Math.max(backlogMax, committed.get() - published.sum());
         Thread.sleep(5);
       }
-      long lastPublish = Arrays.stream(publishedAt).max().orElse(start);
-      double achieved = Bench.rate(total, lastPublish - start);
+      long cutoff = System.nanoTime();
+      long[] publishedSnapshot = publishedAt.clone();
+      long unpublished = 0;
+      long lastPublish = start;
       long[] latencies = new long[total];
       for (int i = 0; i < total; i++) {
-        latencies[i] = Math.max(0, publishedAt[i] - committedAt[i]);
+        if (publishedSnapshot[i] == 0) {
+          unpublished++;
+          latencies[i] = cutoff - committedAt[i];
+        } else {
+          lastPublish = Math.max(lastPublish, publishedSnapshot[i]);
+          latencies[i] = Math.max(0, publishedSnapshot[i] - committedAt[i]);
+        }
       }
+      double achieved = Bench.rate(total - unpublished, lastPublish - start);
       Arrays.sort(latencies);
       long[] stats = tableStats();
       return new Result(
@@ -157,14 +179,35 @@ final class SustainedBench {
           stats[0],
           stats[1],
           stats[2],
-          stats[3]);
+          stats[3],
+          unpublished);
     } finally {
       outboxes.forEach(Outbox::close);
     }
   }
 
-  /** {dead tuples, live tuples, total relation bytes, autovacuum runs} of the outbox table. */
+  /**
+   * {dead tuples, live tuples, total relation bytes, autovacuum runs} of the outbox table; on
+   * MySQL/MariaDB {-1, rows, data + index bytes, -1}: InnoDB keeps no dead-tuple count (old row
+   * versions live in the undo log until purged) and has no autovacuum.
+   */
   private long[] tableStats() throws Exception {
+    if (!ours.supportsNotify()) {
+      db.analyze(); // refreshes information_schema's sizes
+      try (Connection c = db.ds.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT data_length + index_length FROM information_schema.tables"
+                      + " WHERE table_schema = DATABASE() AND table_name = ?")) {
+        ps.setString(1, SqlDatabase.TABLE);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new IllegalStateException("no information_schema row for " + SqlDatabase.TABLE);
+          }
+          return new long[] {-1, db.count(), rs.getLong(1), -1};
+        }
+      }
+    }
     // A backend flushes its table statistics at a transaction's end at most once a second, or
     // when idle for 10 s, or when it exits: close the pool's idle connections so the figures are
     // complete, then give the server a moment.
