@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outbox.Message;
 import dev.outbox.Publisher;
-import dev.outbox.testkit.PublisherContract;
+import dev.outbox.testkit.OrderedPublisherContract;
 import dev.outbox.testkit.ReceivedMessage;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterEach;
  * router has no topic for (permanent). The publisher keeps order, so the ordered tests run; an
  * entry made to fail retryably is routed to a topic that does not exist.
  */
-class KafkaPublisherContractTest extends PublisherContract {
+class KafkaPublisherContractTest extends OrderedPublisherContract {
 
   private static final String FAIL = "x-route-to-missing-topic";
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outbox.Message;
 import dev.outbox.Publisher;
-import dev.outbox.testkit.PublisherContract;
+import dev.outbox.testkit.OrderedPublisherContract;
 import dev.outbox.testkit.ReceivedMessage;
 import java.time.Duration;
 import java.util.List;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
  * FIFO queue; the client fails entries marked by {@link #retryablyFailing} as SQS reports a
  * transient fault of one entry ({@link FlakySqs}).
  */
-class SqsFifoPublisherContractTest extends PublisherContract {
+class SqsFifoPublisherContractTest extends OrderedPublisherContract {
 
   private static ElasticMq sqs;
   private String queueUrl;

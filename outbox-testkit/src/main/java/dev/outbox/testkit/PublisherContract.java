@@ -9,21 +9,15 @@ import dev.outbox.ClaimedEntry;
 import dev.outbox.Message;
 import dev.outbox.PublishException;
 import dev.outbox.Publisher;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,10 +48,6 @@ import org.junit.jupiter.api.Test;
  *   <li>{@link #unroutableEntry(long)}: by default an entry in namespace {@code namespace() +
  *       "-unrouted"}. A publisher that routes every namespace must override it to return {@code
  *       Optional.empty()}; one that routes by another rule returns an entry it routes nowhere.
- *   <li>{@link #retryablyFailing(Message)}: only for a publisher that {@link Publisher#keepsOrder()
- *       keeps order}. There is no default: return a message of the same namespace and key that the
- *       publisher fails retryably (preferably one the broker really refuses), or {@code
- *       Optional.empty()} only when the publisher cannot be made to fail one entry retryably.
  *   <li>{@link #unroutableFailureIsPermanent()}, {@link #carriesKeys()}, {@link
  *       #carriesBinaryPayloads()}, {@link #namespace()}: declarations about the broker; override
  *       them only when the default is not true of it.
@@ -65,12 +55,12 @@ import org.junit.jupiter.api.Test;
  *
  * <h2>Order</h2>
  *
- * A publisher whose {@link Publisher#keepsOrder()} is true also runs the ordered tests: within one
- * call, a key's entries (same namespace and key) must arrive in list order, several keys
- * interleaved; and once one of them fails (retryably, or for good), every later entry of that key
- * in the call must be reported failed, retryable, and must not arrive, while other keys' entries
- * are delivered. For these {@link #received} must return messages in the order a consumer receives
- * them, at least per key. A publisher that does not keep order skips them.
+ * A publisher whose {@link Publisher#keepsOrder()} is true extends {@link OrderedPublisherContract}
+ * instead, which adds the ordered tests: within one call, a key's entries (same namespace and key)
+ * must arrive in list order, several keys interleaved; and once one of them fails (retryably, or
+ * for good), every later entry of that key in the call must be reported failed, retryable, and must
+ * not arrive, while other keys' entries are delivered. For these {@link #received} must return
+ * messages in the order a consumer receives them, at least per key.
  *
  * <p>Entry ids are unique per JVM, starting at 1,000,000 and increasing; message ids are random
  * UUIDs, so a subclass can tell this test's messages from leftovers. Every failure names the rule
@@ -79,20 +69,20 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class PublisherContract {
 
-  private static final AtomicLong NEXT_ID = new AtomicLong(1_000_000);
+  static final AtomicLong NEXT_ID = new AtomicLong(1_000_000);
 
   /** The largest payload the size probe tries: beyond it, a broker is taken to have no limit. */
-  private static final int PROBE_CAP = 16 * 1024 * 1024;
+  static final int PROBE_CAP = 16 * 1024 * 1024;
 
   /** The largest payload the large-payload test sends, to keep broker tests quick. */
-  private static final int LARGE_CAP = 1024 * 1024;
+  static final int LARGE_CAP = 1024 * 1024;
 
-  private static final String READ_RULE =
+  static final String READ_RULE =
       "a publisher must return only once the broker holds every message it reports as sent, and"
           + " must not lose or drop any";
 
-  private Publisher publisher;
-  private Integer largestPayload;
+  Publisher publisher;
+  Integer largestPayload;
 
   /**
    * Returns the publisher under test, ready to publish to {@link #namespace()}. Called once per
@@ -191,27 +181,6 @@ public abstract class PublisherContract {
     return true;
   }
 
-  /**
-   * For the ordered tests of a publisher that {@link Publisher#keepsOrder() keeps order}: a message
-   * with the same namespace and key as {@code message} (and, preferably, its payload) that the
-   * publisher under test fails retryably, alone, when it is published, for instance one the broker
-   * refuses or routes to a topic that does not exist. It stands for a transient failure in the
-   * middle of a key's run: the tests then check that the key's later entries of the call fail too.
-   *
-   * <p>There is no default: a publisher that keeps order must override it. Return {@code
-   * Optional.empty()} only when the publisher truly cannot be made to fail one entry retryably; the
-   * retryable-failure test is then skipped (the permanent-failure one still runs when {@link
-   * #oversizedEntry} gives an entry).
-   */
-  protected Optional<Message> retryablyFailing(Message message) {
-    throw new AssertionError(
-        getClass().getName()
-            + ": the publisher keeps order (keepsOrder() is true), so the suite must see it fail a"
-            + " key's entry in the middle of a call: override retryablyFailing(Message) to return a"
-            + " message of the same namespace and key that the publisher fails retryably"
-            + " (Optional.empty() only if it cannot be made to)");
-  }
-
   /** A new entry with a fresh id and a fresh message id. */
   protected ClaimedEntry entry(Message message) {
     return entry(NEXT_ID.incrementAndGet(), message);
@@ -229,7 +198,7 @@ public abstract class PublisherContract {
 
   // ---------------------------------------------------------------- helpers
 
-  private Publisher pub() {
+  Publisher pub() {
     if (publisher == null) {
       publisher = publisher();
       if (publisher == null) {
@@ -244,7 +213,7 @@ public abstract class PublisherContract {
     return publisher;
   }
 
-  private Message text(int i) {
+  Message text(int i) {
     return Message.builder()
         .namespace(namespace())
         .key("key-" + (i % 3))
@@ -256,7 +225,7 @@ public abstract class PublisherContract {
   }
 
   /** A message of the size probe's shape with a payload of {@code size} bytes. */
-  private Message sized(int size) {
+  Message sized(int size) {
     byte[] payload;
     if (carriesBinaryPayloads()) {
       payload = ProcessorStorageContract.largePayload(size, 42);
@@ -274,7 +243,7 @@ public abstract class PublisherContract {
         .build();
   }
 
-  private boolean deliverable(Message m) {
+  boolean deliverable(Message m) {
     try {
       pub().checkDeliverable(m);
       return true;
@@ -284,7 +253,7 @@ public abstract class PublisherContract {
   }
 
   /** The largest payload of {@link #sized} shape checkDeliverable accepts, up to PROBE_CAP. */
-  private int largestPayload() {
+  int largestPayload() {
     if (largestPayload == null) {
       assertThat(deliverable(sized(0)))
           .as("checkDeliverable must accept a small ordinary message")
@@ -312,7 +281,7 @@ public abstract class PublisherContract {
     return largestPayload;
   }
 
-  private static List<UUID> messageIds(List<ClaimedEntry> entries) {
+  static List<UUID> messageIds(List<ClaimedEntry> entries) {
     return entries.stream().map(ClaimedEntry::messageId).toList();
   }
 
@@ -320,7 +289,7 @@ public abstract class PublisherContract {
    * Reads what arrived right after {@code publish} returned and fails, naming the rule, unless
    * every entry of {@code expected} is there.
    */
-  private Map<UUID, ReceivedMessage> arrived(List<ClaimedEntry> expected) {
+  Map<UUID, ReceivedMessage> arrived(List<ClaimedEntry> expected) {
     Duration timeout = readYourWritesTimeout();
     List<ReceivedMessage> got;
     try {
@@ -365,7 +334,7 @@ public abstract class PublisherContract {
     return byId;
   }
 
-  private void publishOk(List<ClaimedEntry> batch) {
+  void publishOk(List<ClaimedEntry> batch) {
     Throwable failure = catchThrowable(() -> pub().publish(batch));
     if (failure != null) {
       throw new AssertionError(
@@ -373,7 +342,7 @@ public abstract class PublisherContract {
     }
   }
 
-  private static void assertSameBytes(String rule, byte[] expected, byte[] actual) {
+  static void assertSameBytes(String rule, byte[] expected, byte[] actual) {
     if (expected == null) {
       assertThat(actual).as(rule).isNull();
       return;
@@ -385,7 +354,7 @@ public abstract class PublisherContract {
         .isEqualTo(-1);
   }
 
-  private void assertArrivedExactly(ClaimedEntry e, ReceivedMessage r) {
+  void assertArrivedExactly(ClaimedEntry e, ReceivedMessage r) {
     Message m = e.message();
     assertSameBytes(
         "a publisher must deliver the payload byte-exact (entry " + e.id() + ")",
@@ -409,12 +378,12 @@ public abstract class PublisherContract {
   }
 
   /** How a bad entry must fail: permanently or not, and the rule that says so. */
-  private record Expected(boolean permanent, String rule) {}
+  record Expected(boolean permanent, String rule) {}
 
-  private static final String SIZE_RULE =
+  static final String SIZE_RULE =
       "a publisher must classify its failures as it declares: a size-limit failure is permanent";
 
-  private Expected unroutableRule() {
+  Expected unroutableRule() {
     boolean permanent = unroutableFailureIsPermanent();
     return new Expected(
         permanent,
@@ -429,7 +398,7 @@ public abstract class PublisherContract {
    * Publishes a batch with bad entries mixed in, and checks that exactly the bad ones failed, each
    * classified as expected, and that every other one arrived.
    */
-  private void publishMixed(List<ClaimedEntry> batch, Map<Long, Expected> bad, String kind) {
+  void publishMixed(List<ClaimedEntry> batch, Map<Long, Expected> bad, String kind) {
     Throwable thrown = catchThrowable(() -> pub().publish(batch));
     assertThat(thrown)
         .as("publish must throw a PublishException naming %s", kind)
@@ -618,242 +587,5 @@ public abstract class PublisherContract {
     }
 
     publishMixed(batch, bad, "every failed entry of the batch");
-  }
-
-  // ---------------------------------------------------------------- order
-
-  private static final String ORDER_RULE =
-      "a publisher whose keepsOrder() is true must deliver a key's entries (same namespace and"
-          + " key) of one call in list order";
-
-  private static final String HOLD_RULE =
-      "a publisher whose keepsOrder() is true must, once an entry of a key fails in a call, fail"
-          + " every later entry of that key in the call, retryably, and not deliver them";
-
-  private void assumeKeepsOrder() {
-    assumeThat(pub().keepsOrder()).as("the publisher keeps order (keepsOrder())").isTrue();
-  }
-
-  private Message keyed(String key, int seq) {
-    return Message.builder()
-        .namespace(namespace())
-        .key(key)
-        .payload(key + "#" + seq)
-        .header("seq", Integer.toString(seq))
-        .build();
-  }
-
-  /** The printable form of a key for failure messages. */
-  private static String keyText(byte[] key) {
-    return key == null ? "(none)" : new String(key, StandardCharsets.UTF_8);
-  }
-
-  /**
-   * Fails, naming the key, unless every key's entries of {@code sent} that arrived first arrived in
-   * list order. Duplicates count at their first arrival.
-   */
-  private static void assertKeyOrder(List<ClaimedEntry> sent, List<ReceivedMessage> got) {
-    Map<UUID, ClaimedEntry> byMessageId = new HashMap<>();
-    Map<String, List<Long>> expected = new LinkedHashMap<>();
-    for (ClaimedEntry e : sent) {
-      byMessageId.put(e.messageId(), e);
-      if (e.message().key() != null) {
-        expected.computeIfAbsent(keyText(e.message().key()), k -> new ArrayList<>()).add(e.id());
-      }
-    }
-    Map<String, List<Long>> arrived = new HashMap<>();
-    Set<UUID> seen = new HashSet<>();
-    for (ReceivedMessage r : got) {
-      ClaimedEntry e = byMessageId.get(r.messageId());
-      if (e == null || e.message().key() == null || !seen.add(r.messageId())) {
-        continue;
-      }
-      arrived.computeIfAbsent(keyText(e.message().key()), k -> new ArrayList<>()).add(e.id());
-    }
-    expected.forEach(
-        (key, ids) -> {
-          List<Long> actual = arrived.getOrDefault(key, List.of());
-          List<Long> inListOrder = ids.stream().filter(actual::contains).toList();
-          assertThat(actual)
-              .as(
-                  "%s: key '%s' was published as entries %s and arrived (first deliveries) as %s",
-                  ORDER_RULE, key, ids, actual)
-              .containsExactlyElementsOf(inListOrder);
-        });
-  }
-
-  /**
-   * Reads what arrived after a call in which {@code failed} entries failed: waits the read timeout
-   * for every entry of the batch (so that a wrongly delivered one shows), checks that the others
-   * all arrived and that {@code mustNotArrive} did not.
-   */
-  private List<ReceivedMessage> readAfterFailure(
-      List<ClaimedEntry> batch, Set<Long> failed, Set<Long> mustNotArrive) {
-    Duration timeout = readYourWritesTimeout();
-    List<ReceivedMessage> got =
-        assertTimeoutPreemptively(
-            timeout.plusSeconds(10),
-            () -> received(namespace(), batch.size(), timeout),
-            () -> "received(...) must return within its timeout (" + timeout + ") or soon after");
-    Set<UUID> ids = new HashSet<>();
-    got.forEach(r -> ids.add(r.messageId()));
-    List<Long> missing =
-        batch.stream()
-            .filter(e -> !failed.contains(e.id()) && !ids.contains(e.messageId()))
-            .map(ClaimedEntry::id)
-            .toList();
-    assertThat(missing)
-        .as(
-            "%s, but other keys' entries and the key's earlier ones must be delivered: entry ids"
-                + " not readable within %s",
-            HOLD_RULE, timeout)
-        .isEmpty();
-    List<Long> wronglyArrived =
-        batch.stream()
-            .filter(e -> mustNotArrive.contains(e.id()) && ids.contains(e.messageId()))
-            .map(ClaimedEntry::id)
-            .toList();
-    assertThat(wronglyArrived)
-        .as("%s; these later entries of the failed key arrived anyway", HOLD_RULE)
-        .isEmpty();
-    return got;
-  }
-
-  /**
-   * Publishes a batch in which one entry of the hot key fails, and checks the rule: the call names
-   * exactly that entry and the key's later ones, the later ones retryable and not delivered,
-   * everything else delivered, each key in order.
-   */
-  private void publishWithFailingHead(
-      List<ClaimedEntry> batch, ClaimedEntry head, Expected headRule) {
-    Object headKey = List.of(head.message().namespace(), keyText(head.message().key()));
-    int at = batch.indexOf(head);
-    Set<Long> followers = new LinkedHashSet<>();
-    for (ClaimedEntry e : batch.subList(at + 1, batch.size())) {
-      if (List.of(e.message().namespace(), keyText(e.message().key())).equals(headKey)) {
-        followers.add(e.id());
-      }
-    }
-    Set<Long> failed = new LinkedHashSet<>(followers);
-    failed.add(head.id());
-
-    Throwable thrown = catchThrowable(() -> pub().publish(batch));
-
-    assertThat(thrown)
-        .as("%s: publish must throw a PublishException naming them", HOLD_RULE)
-        .isInstanceOf(PublishException.class);
-    PublishException failure = (PublishException) thrown;
-    assertThat(failure.failures().keySet())
-        .as(
-            "%s: the PublishException must name the failed entry %d and the key's later entries"
-                + " %s, and no other",
-            HOLD_RULE, head.id(), followers)
-        .containsExactlyInAnyOrderElementsOf(failed);
-    assertThat(failure.failureOf(head.id()).permanent())
-        .as("%s; entry %d: %s", headRule.rule(), head.id(), failure.failureOf(head.id()))
-        .isEqualTo(headRule.permanent());
-    for (long id : followers) {
-      assertThat(failure.failureOf(id).permanent())
-          .as(
-              "%s: a later entry of the key fails retryably (entry %d: %s)",
-              HOLD_RULE, id, failure.failureOf(id))
-          .isFalse();
-    }
-    List<ReceivedMessage> got = readAfterFailure(batch, failed, followers);
-    assertKeyOrder(batch, got);
-  }
-
-  /** A batch with one entry meant to fail: the head of the rest of its key's run. */
-  private record RunWithHead(List<ClaimedEntry> batch, ClaimedEntry head) {}
-
-  /**
-   * Eight entries of a hot key with other keys' entries and keyless ones interleaved; the hot key's
-   * entry at {@code failAt} is {@code failing} applied to the message it would have had.
-   */
-  private RunWithHead runWithOthers(
-      String hot, int failAt, Function<Message, ClaimedEntry> failing) {
-    List<ClaimedEntry> batch = new ArrayList<>();
-    ClaimedEntry head = null;
-    for (int i = 0; i < 8; i++) {
-      Message m = keyed(hot, i);
-      ClaimedEntry e = entry(m);
-      if (i == failAt) {
-        e = failing.apply(m);
-        head = e;
-      }
-      batch.add(e);
-      batch.add(entry(keyed("other-" + (i % 3), i)));
-      if (i % 4 == 1) {
-        batch.add(entry(Message.builder().namespace(namespace()).payload("no key " + i).build()));
-      }
-    }
-    return new RunWithHead(batch, head);
-  }
-
-  @Test
-  void aKeysEntriesOfOneCallArriveInListOrder() {
-    assumeKeepsOrder();
-    List<ClaimedEntry> batch = new ArrayList<>();
-    int[] next = new int[8];
-    // Two hot keys with long runs, six cold ones, and keyless entries, interleaved.
-    for (int i = 0; i < 60; i++) {
-      int k = i % 5 < 3 ? i % 5 % 2 : 2 + (i * 7) % 6;
-      String key = k < 2 ? "hot-" + k : "cold-" + k;
-      batch.add(entry(keyed(key, next[k]++)));
-      if (i % 9 == 4) {
-        batch.add(entry(Message.builder().namespace(namespace()).payload("no key " + i).build()));
-      }
-    }
-
-    publishOk(batch);
-
-    Duration timeout = readYourWritesTimeout();
-    List<ReceivedMessage> got =
-        assertTimeoutPreemptively(
-            timeout.plusSeconds(10),
-            () -> received(namespace(), batch.size(), timeout),
-            () -> "received(...) must return within its timeout (" + timeout + ") or soon after");
-    Set<UUID> ids = new HashSet<>();
-    got.forEach(r -> ids.add(r.messageId()));
-    assertThat(batch.stream().filter(e -> !ids.contains(e.messageId())).map(ClaimedEntry::id))
-        .as("%s: entry ids not readable within %s", READ_RULE, timeout)
-        .isEmpty();
-    assertKeyOrder(batch, got);
-  }
-
-  @Test
-  void whenAKeysEntryFailsRetryablyItsLaterEntriesFailRetryablyAndDoNotArrive() {
-    assumeKeepsOrder();
-    Message probe = keyed("hot", 3);
-    Optional<Message> failing = retryablyFailing(probe);
-    assumeThat(failing).as("the publisher can be made to fail an entry retryably").isPresent();
-    assertThat(failing.get().namespace())
-        .as("retryablyFailing must keep the namespace")
-        .isEqualTo(probe.namespace());
-    assertThat(failing.get().key()).as("retryablyFailing must keep the key").isEqualTo(probe.key());
-    RunWithHead run = runWithOthers("hot", 3, m -> entry(retryablyFailing(m).orElseThrow()));
-
-    publishWithFailingHead(
-        run.batch(),
-        run.head(),
-        new Expected(
-            false, "retryablyFailing(...) must return a message the publisher fails retryably"));
-  }
-
-  @Test
-  void whenAKeysEntryFailsForGoodItsLaterEntriesFailRetryablyAndDoNotArrive() {
-    assumeKeepsOrder();
-    Optional<ClaimedEntry> oversized = oversizedEntry(NEXT_ID.incrementAndGet());
-    assumeThat(oversized).as("the broker has a size limit").isPresent();
-    RunWithHead run =
-        runWithOthers(
-            "doomed",
-            2,
-            m ->
-                entry(
-                    oversized.get().id(),
-                    oversized.get().message().toBuilder().key(m.key()).build()));
-
-    publishWithFailingHead(run.batch(), run.head(), new Expected(true, SIZE_RULE));
   }
 }

@@ -32,7 +32,7 @@ final class BrokenPublishers {
           });
 
   /** The contract over a broken publisher; a subclass says which bug. */
-  abstract static class Contract extends PublisherContract {
+  abstract static class Contract extends OrderedPublisherContract {
     final RecordingPublisher broker =
         RecordingPublisherTest.routedAndLimited(new RecordingPublisher());
 

@@ -169,7 +169,7 @@ class PublisherContractCatchesBrokenPublishersTest {
   }
 
   /** A correct order-keeping publisher whose test forgot the failure hook. */
-  static class NoFailureHook extends PublisherContract {
+  static class NoFailureHook extends OrderedPublisherContract {
     private final RecordingPublisher broker =
         new RecordingPublisher().maxMessageBytes(RecordingPublisherTest.LIMIT).keepsOrder(true);
 

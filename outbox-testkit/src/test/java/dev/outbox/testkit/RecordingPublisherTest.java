@@ -13,7 +13,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** RecordingPublisher passes the publisher contract, and fails exactly as told. */
-class RecordingPublisherTest extends PublisherContract {
+class RecordingPublisherTest extends OrderedPublisherContract {
 
   /** The size limit this test gives the publisher, as a broker would. */
   static final int LIMIT = 256 * 1024;
