@@ -201,7 +201,7 @@ abstract class OrderedCrashHarness {
     int workers = Integer.getInteger("outbox.ocrash.workers", 4);
     int producers = Integer.getInteger("outbox.ocrash.producers", 4);
     int batch = Integer.getInteger("outbox.ocrash.batch", 100);
-    int rate = Integer.getInteger("outbox.ocrash.rate", 1000);
+    int rate = Integer.getInteger("outbox.ocrash.rate", 2000);
     long maxBacklog = Integer.getInteger("outbox.ocrash.backlog", 1000);
     long seed = Long.getLong("outbox.ocrash.seed", System.nanoTime());
     Random random = new Random(seed);
