@@ -254,6 +254,27 @@ public abstract class OrderedStorageContract<T> extends ProcessorStorageContract
   }
 
   @Test
+  void orderedHeadsThatFillTheClaimLeaveTheirFollowersForLater() {
+    List<Message> messages = new ArrayList<>();
+    for (int seq = 0; seq < 3; seq++) {
+      for (int k = 0; k < 10; k++) {
+        messages.add(keyed("k" + k, seq));
+      }
+    }
+    publish(T0, messages);
+
+    assertThat(payloads(claimRun("p1", T0, 5, 5)))
+        .as("the heads alone fill the claim: the 5 oldest, no follower")
+        .containsExactly("k0-0", "k1-0", "k2-0", "k3-0", "k4-0");
+    assertThat(payloads(claimRun("p2", T0, 30, 30)))
+        .as("the other keys with their runs; the claimed keys' followers wait for their heads")
+        .containsExactly(
+            "k5-0", "k6-0", "k7-0", "k8-0", "k9-0", "k5-1", "k6-1", "k7-1", "k8-1", "k9-1", "k5-2",
+            "k6-2", "k7-2", "k8-2", "k9-2");
+    assertThat(claimRun("p3", T0, 30, 30)).as("every key is held").isEmpty();
+  }
+
+  @Test
   void orderedEntriesWithoutAKeyAreClaimedAsUsual() {
     publish(T0, List.of(unkeyed(0), unkeyed(1), unkeyed(2), unkeyed(3)));
 
