@@ -140,8 +140,13 @@ public abstract class JdbcDialect {
 
   // ---------------------------------------------------------------- operations that differ
 
-  /** Writes entries in the caller's transaction, in list order. */
-  abstract void insert(Connection c, Sql sql, List<NewEntry> entries) throws SQLException;
+  /**
+   * Writes entries in the caller's transaction, in list order. {@code orderKeys} is null for an
+   * unordered storage (its statements never name {@code order_key}); an ordered one passes each
+   * entry's order key (or null for an entry without a key), written with it.
+   */
+  abstract void insert(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
+      throws SQLException;
 
   /** Whether {@link #claim} must run in one transaction (else its write is one statement). */
   abstract boolean claimNeedsTransaction();
@@ -230,13 +235,9 @@ public abstract class JdbcDialect {
 
   /**
    * Ordered publish, in the caller's transaction: takes the lock of each order key, in the given
-   * (ascending) order, held until that transaction ends. Called before {@link #insertOrdered}.
+   * (ascending) order, held until that transaction ends. Called before {@link #insert}.
    */
   abstract void lockKeys(Connection c, Sql sql, long[] sortedOrderKeys) throws SQLException;
-
-  /** Ordered publish: writes entries like {@link #insert}, each with its order key (or NULL). */
-  abstract void insertOrdered(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
-      throws SQLException;
 
   /** Whether {@link #claimOrdered} must run in one transaction. */
   abstract boolean orderedClaimNeedsTransaction();

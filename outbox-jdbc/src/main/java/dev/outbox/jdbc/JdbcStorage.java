@@ -304,7 +304,7 @@ public final class JdbcStorage
       if (ordering.byKey()) {
         publishOrdered(txn, entries);
       } else {
-        dialect.insert(txn, sql, entries);
+        dialect.insert(txn, sql, entries, null);
       }
     } catch (SQLException e) {
       String conflict = SqlErrors.transientConflict(e);
@@ -337,7 +337,7 @@ public final class JdbcStorage
     if (present.length > 0) {
       dialect.lockKeys(txn, sql, OrderKeys.distinctSorted(present));
     }
-    dialect.insertOrdered(txn, sql, entries, keys);
+    dialect.insert(txn, sql, entries, keys);
   }
 
   // ---------------------------------------------------------------- the processor's side

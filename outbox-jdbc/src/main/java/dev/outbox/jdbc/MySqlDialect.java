@@ -142,9 +142,10 @@ final class MySqlDialect extends JdbcDialect {
    * either way.
    */
   @Override
-  void insert(Connection c, Sql sql, List<NewEntry> entries) throws SQLException {
+  void insert(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql.insertOne)) {
-      for (NewEntry e : entries) {
+      for (int i = 0; i < entries.size(); i++) {
+        NewEntry e = entries.get(i);
         setUuid(ps, 1, e.messageId());
         ps.setString(2, e.message().namespace());
         ps.setBytes(3, e.message().key());
@@ -152,6 +153,9 @@ final class MySqlDialect extends JdbcDialect {
         ps.setString(5, HeadersJson.encode(e.message().headers()));
         setInstant(ps, 6, e.createdAt());
         setInstant(ps, 7, Sql.AVAILABLE_AT_ONCE);
+        if (orderKeys != null) {
+          ps.setObject(8, orderKeys[i], java.sql.Types.BIGINT);
+        }
         ps.addBatch();
       }
       ps.executeBatch();
@@ -243,31 +247,6 @@ final class MySqlDialect extends JdbcDialect {
         ps.setInt(i + 1, distinct[i]);
       }
       ps.executeUpdate();
-    }
-  }
-
-  @Override
-  void insertOrdered(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO "
-                + sql.t
-                + " (message_id, namespace, msg_key, payload, headers, created_at, available_at,"
-                + " order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-      for (int i = 0; i < entries.size(); i++) {
-        NewEntry e = entries.get(i);
-        setUuid(ps, 1, e.messageId());
-        ps.setString(2, e.message().namespace());
-        ps.setBytes(3, e.message().key());
-        ps.setBytes(4, e.message().payload());
-        ps.setString(5, HeadersJson.encode(e.message().headers()));
-        setInstant(ps, 6, e.createdAt());
-        setInstant(ps, 7, Sql.AVAILABLE_AT_ONCE);
-        ps.setObject(8, orderKeys[i], java.sql.Types.BIGINT);
-        ps.addBatch();
-      }
-      ps.executeBatch();
     }
   }
 

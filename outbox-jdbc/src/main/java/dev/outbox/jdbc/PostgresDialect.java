@@ -162,15 +162,20 @@ final class PostgresDialect extends JdbcDialect {
    * identity values are drawn in insert order, so the first entry gets the smallest id.
    */
   String insertSql(Sql sql) {
+    String orderKey = sql.ordered ? ", order_key" : "";
     return "WITH ins AS (INSERT INTO "
         + sql.t
-        + " (message_id, namespace, msg_key, payload, headers, created_at, available_at)"
-        + " SELECT CAST(m.message_id AS uuid), m.namespace, m.msg_key, m.payload,"
+        + " (message_id, namespace, msg_key, payload, headers, created_at, available_at"
+        + orderKey
+        + ") SELECT CAST(m.message_id AS uuid), m.namespace, m.msg_key, m.payload,"
         + " CAST(m.headers AS jsonb), CAST(m.created_at AS timestamptz), ?"
+        + (sql.ordered ? ", m.order_key" : "")
         + " FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bytea[]),"
-        + " CAST(? AS bytea[]), CAST(? AS text[]), CAST(? AS text[]))"
-        + " WITH ORDINALITY AS m(message_id, namespace, msg_key, payload, headers, created_at,"
-        + " ord) ORDER BY m.ord RETURNING 1) "
+        + " CAST(? AS bytea[]), CAST(? AS text[]), CAST(? AS text[])"
+        + (sql.ordered ? ", CAST(? AS bigint[])" : "")
+        + ") WITH ORDINALITY AS m(message_id, namespace, msg_key, payload, headers, created_at"
+        + orderKey
+        + ", ord) ORDER BY m.ord RETURNING 1) "
         + countAndNotify();
   }
 
@@ -193,11 +198,13 @@ final class PostgresDialect extends JdbcDialect {
   String insertOneSql(Sql sql) {
     return "INSERT INTO "
         + sql.t
-        + " (message_id, namespace, msg_key, payload, headers, created_at, available_at)"
-        + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?)";
+        + " (message_id, namespace, msg_key, payload, headers, created_at, available_at"
+        + (sql.ordered
+            ? ", order_key) VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?)"
+            : ") VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?)");
   }
 
-  private void insertOne(Connection c, Sql sql, NewEntry e) throws SQLException {
+  private void insertOne(Connection c, Sql sql, NewEntry e, Long orderKey) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(insertOneSql(sql))) {
       setUuid(ps, 1, e.messageId());
       ps.setString(2, e.message().namespace());
@@ -206,6 +213,9 @@ final class PostgresDialect extends JdbcDialect {
       ps.setString(5, HeadersJson.encode(e.message().headers()));
       setInstant(ps, 6, e.createdAt());
       setInstant(ps, 7, Sql.AVAILABLE_AT_ONCE);
+      if (sql.ordered) {
+        ps.setObject(8, orderKey, java.sql.Types.BIGINT);
+      }
       int written = ps.executeUpdate();
       if (written != 1) {
         throw new OutboxException(
@@ -215,10 +225,10 @@ final class PostgresDialect extends JdbcDialect {
   }
 
   @Override
-  void insert(Connection c, Sql sql, List<NewEntry> entries) throws SQLException {
+  void insert(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys) throws SQLException {
     int n = entries.size();
     if (n == 1 && channel == null) {
-      insertOne(c, sql, entries.get(0));
+      insertOne(c, sql, entries.get(0), orderKeys == null ? null : orderKeys[0]);
       return;
     }
     String[] ids = new String[n];
@@ -244,8 +254,12 @@ final class PostgresDialect extends JdbcDialect {
       ps.setArray(5, array(c, "bytea", payloads));
       ps.setArray(6, array(c, "text", headers));
       ps.setArray(7, array(c, "text", createdAt));
+      int next = 8;
+      if (orderKeys != null) {
+        ps.setArray(next++, array(c, "int8", orderKeys));
+      }
       if (channel != null) {
-        ps.setString(8, channel);
+        ps.setString(next, channel);
       }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -382,87 +396,6 @@ final class PostgresDialect extends JdbcDialect {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           // every row is one lock taken
-        }
-      }
-    }
-  }
-
-  /** {@link #insertSql} with order keys: a seventh array. */
-  String insertOrderedSql(Sql sql) {
-    return "WITH ins AS (INSERT INTO "
-        + sql.t
-        + " (message_id, namespace, msg_key, payload, headers, created_at, available_at,"
-        + " order_key)"
-        + " SELECT CAST(m.message_id AS uuid), m.namespace, m.msg_key, m.payload,"
-        + " CAST(m.headers AS jsonb), CAST(m.created_at AS timestamptz), ?, m.order_key"
-        + " FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bytea[]),"
-        + " CAST(? AS bytea[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]))"
-        + " WITH ORDINALITY AS m(message_id, namespace, msg_key, payload, headers, created_at,"
-        + " order_key, ord) ORDER BY m.ord RETURNING 1) "
-        + countAndNotify();
-  }
-
-  @Override
-  void insertOrdered(Connection c, Sql sql, List<NewEntry> entries, Long[] orderKeys)
-      throws SQLException {
-    int n = entries.size();
-    if (n == 1 && channel == null) {
-      NewEntry e = entries.get(0);
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO "
-                  + sql.t
-                  + " (message_id, namespace, msg_key, payload, headers, created_at, available_at,"
-                  + " order_key) VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?)")) {
-        setUuid(ps, 1, e.messageId());
-        ps.setString(2, e.message().namespace());
-        ps.setBytes(3, e.message().key());
-        ps.setBytes(4, e.message().payload());
-        ps.setString(5, HeadersJson.encode(e.message().headers()));
-        setInstant(ps, 6, e.createdAt());
-        setInstant(ps, 7, Sql.AVAILABLE_AT_ONCE);
-        ps.setObject(8, orderKeys[0], java.sql.Types.BIGINT);
-        int written = ps.executeUpdate();
-        if (written != 1) {
-          throw new OutboxException(
-              "publish to " + sql.table + " wrote " + written + " rows for 1 entry");
-        }
-      }
-      return;
-    }
-    String[] ids = new String[n];
-    String[] namespaces = new String[n];
-    byte[][] keys = new byte[n][];
-    byte[][] payloads = new byte[n][];
-    String[] headers = new String[n];
-    String[] createdAt = new String[n];
-    for (int i = 0; i < n; i++) {
-      NewEntry e = entries.get(i);
-      ids[i] = e.messageId().toString();
-      namespaces[i] = e.message().namespace();
-      keys[i] = e.message().key();
-      payloads[i] = e.message().payload();
-      headers[i] = HeadersJson.encode(e.message().headers());
-      createdAt[i] = e.createdAt().truncatedTo(ChronoUnit.MICROS).toString();
-    }
-    try (PreparedStatement ps = c.prepareStatement(insertOrderedSql(sql))) {
-      setInstant(ps, 1, Sql.AVAILABLE_AT_ONCE);
-      ps.setArray(2, array(c, "text", ids));
-      ps.setArray(3, array(c, "text", namespaces));
-      ps.setArray(4, array(c, "bytea", keys));
-      ps.setArray(5, array(c, "bytea", payloads));
-      ps.setArray(6, array(c, "text", headers));
-      ps.setArray(7, array(c, "text", createdAt));
-      ps.setArray(8, array(c, "int8", orderKeys));
-      if (channel != null) {
-        ps.setString(9, channel);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        long written = rs.getLong(1);
-        if (written != n) {
-          throw new OutboxException(
-              "publish to " + sql.table + " wrote " + written + " rows for " + n + " entries");
         }
       }
     }

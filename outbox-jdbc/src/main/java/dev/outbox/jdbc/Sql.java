@@ -56,8 +56,10 @@ final class Sql {
     insertOne =
         "INSERT INTO "
             + t
-            + " (message_id, namespace, msg_key, payload, headers, created_at, available_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+            + " (message_id, namespace, msg_key, payload, headers, created_at, available_at"
+            + (ordered
+                ? ", order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                : ") VALUES (?, ?, ?, ?, ?, ?, ?)");
     releaseOne =
         "UPDATE "
             + t
