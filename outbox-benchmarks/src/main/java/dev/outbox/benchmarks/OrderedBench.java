@@ -6,7 +6,6 @@ import dev.outbox.Ordering;
 import dev.outbox.Outbox;
 import dev.outbox.ProcessorStorage;
 import dev.outbox.Publisher;
-import dev.outbox.PumpResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -116,43 +115,19 @@ final class OrderedBench {
 
   /** Drains the table with {@code processors} outboxes, each pumping until a pass finds nothing. */
   private DrainResult drain(Variant v, int processors, int backlog) throws Exception {
-    Timings timings = new Timings();
-    ProcessorStorage<Handle> storage =
-        new TimedStorage<>(ours.storage(OurStorage.Notify.NONE, v.ordering), timings);
     LongAdder published = new LongAdder();
     Publisher counting =
         v.keepsOrder ? new OrderKeeping(published) : entries -> published.add(entries.size());
-    List<Outbox<Handle>> outboxes = new ArrayList<>();
-    for (int i = 0; i < processors; i++) {
-      outboxes.add(
-          Outbox.builder(storage, counting)
-              .processorId("bench-ordered-" + i)
-              .batchSize(o.batch())
-              .build());
-    }
-    try {
-      long[] r =
-          Parallel.run(
-              processors,
-              i ->
-                  () -> {
-                    long total = 0;
-                    PumpResult pass;
-                    do {
-                      pass = outboxes.get(i).pumpOutbox();
-                      total += pass.published();
-                    } while (pass.claimed() > 0);
-                    return total;
-                  });
-      Checks.drained(db, backlog, r[1], "the " + v.label + " drain");
-      if (published.sum() != backlog) {
-        throw new IllegalStateException(
-            "the publisher saw " + published.sum() + " messages of " + backlog);
-      }
-      return DrainResult.of(backlog, r, timings);
-    } finally {
-      outboxes.forEach(Outbox::close);
-    }
+    return OurBench.drainLoaded(
+        db,
+        o,
+        processors,
+        backlog,
+        ours.storage(OurStorage.Notify.NONE, v.ordering),
+        counting,
+        published,
+        "bench-ordered-",
+        "the " + v.label + " drain");
   }
 
   /**

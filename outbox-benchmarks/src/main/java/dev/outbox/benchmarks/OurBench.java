@@ -127,15 +127,43 @@ final class OurBench {
   <T> DrainResult drain(int processors, int backlog, ProcessorStorage<T> base) throws Exception {
     db.reset();
     db.loadBacklog(backlog, payload);
+    LongAdder published = new LongAdder();
+    return drainLoaded(
+        db,
+        o,
+        processors,
+        backlog,
+        base,
+        entries -> published.add(entries.size()),
+        published,
+        "bench-drain-",
+        "our drain");
+  }
+
+  /**
+   * Drains a loaded backlog of {@code backlog} entries with {@code processors} outboxes over {@code
+   * base} (timed), each calling pumpOutbox() on its own thread until a pass claims nothing, and
+   * checks that the table is empty and the publisher saw every entry once ({@code published} counts
+   * what {@code publisher} was handed).
+   */
+  static <T> DrainResult drainLoaded(
+      SqlDatabase db,
+      Options o,
+      int processors,
+      int backlog,
+      ProcessorStorage<T> base,
+      Publisher publisher,
+      LongAdder published,
+      String processorIdPrefix,
+      String what)
+      throws Exception {
     Timings timings = new Timings();
     ProcessorStorage<T> storage = new TimedStorage<>(base, timings);
-    LongAdder published = new LongAdder();
-    Publisher counting = entries -> published.add(entries.size());
     List<Outbox<T>> outboxes = new ArrayList<>();
     for (int i = 0; i < processors; i++) {
       outboxes.add(
-          Outbox.builder(storage, counting)
-              .processorId("bench-drain-" + i)
+          Outbox.builder(storage, publisher)
+              .processorId(processorIdPrefix + i)
               .batchSize(o.batch())
               .build());
     }
@@ -153,7 +181,7 @@ final class OurBench {
                     } while (pass.claimed() > 0);
                     return total;
                   });
-      Checks.drained(db, backlog, r[1], "our drain");
+      Checks.drained(db, backlog, r[1], what);
       if (published.sum() != backlog) {
         throw new IllegalStateException(
             "the publisher saw " + published.sum() + " messages of " + backlog);
