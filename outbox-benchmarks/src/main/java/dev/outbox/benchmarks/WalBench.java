@@ -8,7 +8,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import org.jdbi.v3.core.Handle;
 
 /**
  * Write amplification: WAL bytes per message on PostgreSQL, from {@code pg_current_wal_lsn()}
@@ -71,57 +70,51 @@ final class WalBench {
    * Outbox.publish one per transaction on a pooled connection, then one Outbox draining.
    */
   Wal jdbc(int n, ProcessorStorage<Connection> storage) throws Exception {
-    db.reset();
-    checkpoint();
-    try (Outbox<Connection> outbox =
-        Outbox.builder(storage, entries -> {}).batchSize(o.batch()).build()) {
-      long t0 = System.nanoTime();
-      long a = lsn();
-      for (int i = 0; i < n; i++) {
-        Message m =
-            Message.builder()
-                .namespace(SqlDatabase.NAMESPACE)
-                .key(SqlDatabase.key(i))
-                .payload(payload)
-                .build();
-        try (Connection c = db.ds.getConnection()) {
-          c.setAutoCommit(false);
-          outbox.publish(c, m);
-          c.commit();
-          c.setAutoCommit(true);
-        }
-      }
-      long b = lsn();
-      long published = 0;
-      PumpResult pass;
-      do {
-        pass = outbox.pumpOutbox();
-        published += pass.published();
-      } while (pass.claimed() > 0);
-      long c = lsn();
-      long took = System.nanoTime() - t0;
-      Checks.drained(db, n, published, "wal: jdbc drain");
-      return new Wal((double) (b - a) / n, (double) (c - b) / n, background(took) / n);
-    }
+    return measure(
+        n,
+        storage,
+        (outbox, m) -> {
+          try (Connection c = db.ds.getConnection()) {
+            c.setAutoCommit(false);
+            outbox.publish(c, m);
+            c.commit();
+            c.setAutoCommit(true);
+          }
+        },
+        "wal: jdbc drain");
   }
 
   /** WAL per message of the outbox: publish one per transaction, then drain. */
   Wal ours(int n) throws Exception {
+    return measure(
+        n,
+        ours.storage(OurStorage.Notify.COALESCED),
+        (outbox, m) -> ours.jdbi.useTransaction(h -> outbox.publish(h, m)),
+        "wal: our drain");
+  }
+
+  /** Publishes one message through an outbox in a transaction of its own. */
+  @FunctionalInterface
+  private interface PublishOne<T> {
+    void publish(Outbox<T> outbox, Message message) throws Exception;
+  }
+
+  /** Publishes {@code n} messages one per transaction, then drains them with one outbox. */
+  private <T> Wal measure(int n, ProcessorStorage<T> storage, PublishOne<T> publishOne, String what)
+      throws Exception {
     db.reset();
     checkpoint();
-    ProcessorStorage<Handle> storage = ours.storage(OurStorage.Notify.COALESCED);
-    try (Outbox<Handle> outbox =
-        Outbox.builder(storage, entries -> {}).batchSize(o.batch()).build()) {
+    try (Outbox<T> outbox = Outbox.builder(storage, entries -> {}).batchSize(o.batch()).build()) {
       long t0 = System.nanoTime();
       long a = lsn();
       for (int i = 0; i < n; i++) {
-        Message m =
+        publishOne.publish(
+            outbox,
             Message.builder()
                 .namespace(SqlDatabase.NAMESPACE)
                 .key(SqlDatabase.key(i))
                 .payload(payload)
-                .build();
-        ours.jdbi.useTransaction(h -> outbox.publish(h, m));
+                .build());
       }
       long b = lsn();
       long published = 0;
@@ -132,7 +125,7 @@ final class WalBench {
       } while (pass.claimed() > 0);
       long c = lsn();
       long took = System.nanoTime() - t0;
-      Checks.drained(db, n, published, "wal: our drain");
+      Checks.drained(db, n, published, what);
       return new Wal((double) (b - a) / n, (double) (c - b) / n, background(took) / n);
     }
   }
