@@ -272,6 +272,8 @@ final class BatchProcessor {
     if (sizes.size() < 2) {
       return null;
     }
+    // Keys go to the first half while it stays within half the entries (the first key always does);
+    // with two or more keys they cannot all fit, so the second half is never empty.
     Set<Object> first = new HashSet<>();
     int taken = 0;
     for (Map.Entry<Object, Integer> k : sizes.entrySet()) {
@@ -280,9 +282,6 @@ final class BatchProcessor {
       }
       first.add(k.getKey());
       taken += k.getValue();
-    }
-    if (first.size() == sizes.size()) {
-      first.remove(sizes.keySet().stream().reduce((a, b) -> b).orElseThrow());
     }
     List<ClaimedEntry> a = new ArrayList<>();
     List<ClaimedEntry> b = new ArrayList<>();
